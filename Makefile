@@ -1,0 +1,44 @@
+# Two commands: `make run` brings up the whole service with demo data, `make test` runs
+# the full suite. Both install what is missing first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: run test lint format bench install system-packages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian packages the service and its tests run: BIND, the real dyndns2 clients, wrk.
+system-packages:
+	@bash scripts/system-packages.sh $(PACKAGES)
+
+run: install
+	@bash scripts/system-packages.sh bind9
+	$(PY) -m ddns.devrun
+
+test: install
+	@bash scripts/system-packages.sh bind9 bind9-dnsutils ddclient inadyn
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	@bash scripts/system-packages.sh bind9 wrk
+	$(PY) bench/update_path.py
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,145 @@
+"""Settings for the dynamic DNS service. Every deployment knob comes from the environment."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from ddns.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("DDNS_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Without DJANGO_SECRET_KEY, a random key is made once and kept in the state directory, so
+# every process of one installation (web, worker, management commands) shares it.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or persistent_secret(VAR_DIR / "secret_key")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "allauth",
+    "allauth.account",
+    "accounts",
+    "domains",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "ddns.urls"
+WSGI_APPLICATION = "ddns.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite for development, PostgreSQL in production: DATABASE_URL selects.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
+    # BEGIN so concurrent transactions wait (timeout) instead of failing on upgrade.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_REDIRECT_URL = "/"
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Celery: every periodic schedule is declared here, in one place.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    "prune-update-history": {"task": "domains.tasks.prune_history", "schedule": 3600.0},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"domains": {"handlers": ["console"], "level": env_str("DDNS_LOG_LEVEL", "INFO")}},
+}
+
+# --- The dynamic DNS service ------------------------------------------------------------
+
+# Key that encrypts zone TSIG secrets at rest. Any string; rotate by re-saving secrets.
+DDNS_ENCRYPTION_KEY = env_str("DDNS_ENCRYPTION_KEY", SECRET_KEY)
+# Seconds to wait for the zone's primary before answering dnserr.
+DDNS_DNS_TIMEOUT = env_float("DDNS_DNS_TIMEOUT", 3.0)
+DDNS_DEFAULT_TTL = env_int("DDNS_DEFAULT_TTL", 60)
+# Labels nobody may register (service names, mail, ACME).
+DDNS_RESERVED_LABELS = env_list(
+    "DDNS_RESERVED_LABELS",
+    ["www", "mail", "smtp", "imap", "pop", "ns", "ns1", "ns2", "ipv4", "ipv6", "admin", "api"],
+)
+# Address kinds that must never be published (ipaddress attribute names).
+DDNS_REJECTED_ADDRESS_KINDS = env_list(
+    "DDNS_REJECTED_ADDRESS_KINDS",
+    ["is_unspecified", "is_loopback", "is_multicast", "is_link_local", "is_reserved"],
+)
+# Proxies whose X-Forwarded-For is believed (addresses or CIDR networks).
+DDNS_TRUSTED_PROXIES = env_list("DDNS_TRUSTED_PROXIES", [])
+# Regular expressions of User-Agents answered with badagent.
+DDNS_BLOCKED_USER_AGENTS = env_list("DDNS_BLOCKED_USER_AGENTS", [])
+# Dyn's limit of host names in one request; more answers numhost.
+DDNS_MAX_HOSTS_PER_REQUEST = env_int("DDNS_MAX_HOSTS_PER_REQUEST", 20)
+# A nochg refreshes "last seen" at most this often, so nochg does not write per request.
+DDNS_SEEN_THROTTLE_SECONDS = env_int("DDNS_SEEN_THROTTLE_SECONDS", 300)
+DDNS_HISTORY_RETENTION_DAYS = env_int("DDNS_HISTORY_RETENTION_DAYS", 90)

@@ -1,0 +1,186 @@
+"""The only module that speaks DNS: RFC 2136 updates signed with TSIG, and queries.
+
+Functions take plain values and raise DnsError subclasses; callers never see dnspython.
+"""
+
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
+
+ALGORITHMS = {
+    "hmac-sha256": dns.tsig.HMAC_SHA256,
+    "hmac-sha512": dns.tsig.HMAC_SHA512,
+    "hmac-sha384": dns.tsig.HMAC_SHA384,
+    "hmac-sha224": dns.tsig.HMAC_SHA224,
+    "hmac-sha1": dns.tsig.HMAC_SHA1,
+    "hmac-md5": dns.tsig.HMAC_MD5,
+}
+
+
+class DnsError(Exception):
+    """The name server did not apply a change. `retryable`: the same request may succeed later."""
+
+    retryable = True
+    reason = "DNS server error"
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(f"{self.reason}: {detail}" if detail else self.reason)
+
+
+class DnsTimeout(DnsError):
+    reason = "DNS server did not answer in time"
+
+
+class DnsUnreachable(DnsError):
+    reason = "DNS server unreachable"
+
+
+class DnsRefused(DnsError):
+    retryable = False
+    reason = "DNS server refused the update"
+
+
+class DnsBadKey(DnsError):
+    retryable = False
+    reason = "DNS server rejected the TSIG key"
+
+
+class DnsBadTime(DnsError):
+    reason = "DNS server rejected the TSIG time (clock skew)"
+
+
+class DnsNotAuthoritative(DnsError):
+    retryable = False
+    reason = "DNS server is not authoritative for the zone"
+
+
+class DnsServerFailure(DnsError):
+    reason = "DNS server failed"
+
+
+@dataclass(frozen=True)
+class Server:
+    """Where and how to send updates for one zone."""
+
+    zone: str
+    host: str
+    port: int
+    key_name: str
+    algorithm: str
+    secret: str
+    timeout: float = 3.0
+
+
+RCODE_ERRORS = {
+    dns.rcode.REFUSED: DnsRefused,
+    dns.rcode.NOTAUTH: DnsNotAuthoritative,
+    dns.rcode.NOTZONE: DnsNotAuthoritative,
+    dns.rcode.BADKEY: DnsBadKey,
+    dns.rcode.BADSIG: DnsBadKey,
+    dns.rcode.BADTIME: DnsBadTime,
+}
+
+
+def replace_addresses(server: Server, fqdn: str, addresses: Mapping[str, str | None], ttl: int):
+    """Set each given record type ("A"/"AAAA") to one address, or delete it when None."""
+    update = _new_update(server)
+    name = _relative(fqdn, server.zone)
+    for rdtype, address in addresses.items():
+        if address is None:
+            update.delete(name, rdtype)
+        else:
+            update.replace(name, ttl, rdtype, address)
+    _send(server, update)
+
+
+def delete_name(server: Server, fqdn: str) -> None:
+    """Remove every record the service may have published at this name."""
+    update = _new_update(server)
+    name = _relative(fqdn, server.zone)
+    for rdtype in ("A", "AAAA"):
+        update.delete(name, rdtype)
+    _send(server, update)
+
+
+def lookup(server: Server, fqdn: str, rdtype: str) -> list[str]:
+    """Ask the server directly (no cache) for the records of one type at a name."""
+    query = dns.message.make_query(fqdn, rdtype)
+    response = _exchange(server, query)
+    wanted = dns.rdatatype.from_text(rdtype)
+    return sorted(
+        rdata.to_text() for rrset in response.answer if rrset.rdtype == wanted for rdata in rrset
+    )
+
+
+def _new_update(server: Server) -> dns.update.UpdateMessage:
+    try:
+        keyring = dns.tsigkeyring.from_text({server.key_name: server.secret})
+    except (ValueError, dns.exception.DNSException) as exc:
+        raise DnsBadKey(f"the stored TSIG secret is not valid base64 ({exc})") from None
+    return dns.update.UpdateMessage(
+        server.zone,
+        keyring=keyring,
+        keyname=dns.name.from_text(server.key_name),
+        keyalgorithm=ALGORITHMS[server.algorithm],
+    )
+
+
+def _relative(fqdn: str, zone: str) -> dns.name.Name:
+    return dns.name.from_text(fqdn).relativize(dns.name.from_text(zone))
+
+
+def _send(server: Server, update: dns.update.UpdateMessage) -> None:
+    response = _exchange(server, update)
+    rcode = response.rcode()
+    if rcode != dns.rcode.NOERROR:
+        error = RCODE_ERRORS.get(rcode, DnsServerFailure)
+        raise error(f"{dns.rcode.to_text(rcode)} from {server.host}:{server.port}")
+
+
+def _exchange(server: Server, message: dns.message.Message) -> dns.message.Message:
+    where = f"{server.host}:{server.port}"
+    try:
+        return dns.query.udp(
+            message,
+            _address(server.host),
+            port=server.port,
+            timeout=server.timeout,
+            ignore_unexpected=True,
+        )
+    except dns.exception.Timeout:
+        raise DnsTimeout(f"no answer from {where} within {server.timeout:g} s") from None
+    except dns.tsig.PeerBadKey:
+        raise DnsBadKey(f"{where} does not know key {server.key_name}") from None
+    except dns.tsig.PeerBadSignature:
+        raise DnsBadKey(f"{where} says the signature with key {server.key_name} is wrong") from None
+    except (dns.tsig.PeerBadTime, dns.tsig.BadTime):
+        raise DnsBadTime(f"{where} and this host disagree on the time") from None
+    except (dns.tsig.BadSignature, dns.message.UnknownTSIGKey) as exc:
+        raise DnsBadKey(f"answer from {where} failed TSIG verification ({exc})") from None
+    except dns.exception.DNSException as exc:
+        raise DnsServerFailure(f"bad answer from {where} ({exc})") from None
+    except OSError as exc:
+        raise DnsUnreachable(f"{where}: {exc.strerror or exc}") from None
+
+
+def _address(host: str) -> str:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)[0][4][0]
+    except OSError as exc:
+        raise DnsUnreachable(f"cannot resolve name server {host}: {exc}") from None

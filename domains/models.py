@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from domains import crypto
+
+TSIG_ALGORITHMS = [
+    ("hmac-sha256", "hmac-sha256"),
+    ("hmac-sha512", "hmac-sha512"),
+    ("hmac-sha384", "hmac-sha384"),
+    ("hmac-sha224", "hmac-sha224"),
+    ("hmac-sha1", "hmac-sha1"),
+    ("hmac-md5", "hmac-md5"),
+]
+
+
+class Domain(models.Model):
+    """A zone the service writes to on its primary name server."""
+
+    name = models.CharField(_("zone"), max_length=253, unique=True)
+    nameserver_host = models.CharField(_("primary name server"), max_length=253)
+    nameserver_port = models.PositiveIntegerField(_("port"), default=53)
+    tsig_key_name = models.CharField(_("TSIG key name"), max_length=253)
+    tsig_algorithm = models.CharField(
+        _("TSIG algorithm"), max_length=20, choices=TSIG_ALGORITHMS, default="hmac-sha256"
+    )
+    tsig_secret_encrypted = models.TextField(editable=False)
+    public = models.BooleanField(_("public"), default=False, help_text=_("others may add hosts"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="domains",
+        help_text=_("empty: managed by the operators"),
+    )
+    ttl = models.PositiveIntegerField(_("record TTL"), default=60)
+    available = models.BooleanField(_("server available"), default=True)
+    last_error = models.TextField(_("last server error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tsig_secret(self) -> str:
+        return crypto.decrypt(self.tsig_secret_encrypted)
+
+    @tsig_secret.setter
+    def tsig_secret(self, value: str) -> None:
+        self.tsig_secret_encrypted = crypto.encrypt(value)
+
+
+class Host(models.Model):
+    """A name under a domain, with the addresses it should have (the desired state)."""
+
+    label = models.CharField(_("name"), max_length=63)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="hosts")
+    # Denormalised so authentication is one indexed lookup by the dyndns2 username.
+    fqdn = models.CharField(max_length=253, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosts"
+    )
+    secret_digest = models.CharField(max_length=64, editable=False)
+    comment = models.CharField(_("comment"), max_length=255, blank=True)
+
+    ipv4 = models.GenericIPAddressField(protocol="IPv4", null=True, blank=True)
+    ipv4_updated_at = models.DateTimeField(null=True, blank=True)
+    ipv4_source = models.GenericIPAddressField(null=True, blank=True)
+    ipv4_user_agent = models.CharField(max_length=255, blank=True)
+    ipv4_tls = models.BooleanField(default=False)
+    ipv6 = models.GenericIPAddressField(protocol="IPv6", null=True, blank=True)
+    ipv6_updated_at = models.DateTimeField(null=True, blank=True)
+    ipv6_source = models.GenericIPAddressField(null=True, blank=True)
+    ipv6_user_agent = models.CharField(max_length=255, blank=True)
+    ipv6_tls = models.BooleanField(default=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    client_faults = models.PositiveIntegerField(default=0)
+    client_fault_message = models.TextField(blank=True)
+    server_faults = models.PositiveIntegerField(default=0)
+    server_fault_message = models.TextField(blank=True)
+    auth_faults = models.PositiveIntegerField(default=0)
+    auth_fault_message = models.TextField(blank=True)
+
+    abuse = models.BooleanField(
+        _("abuse"), default=False, help_text=_("flagged for abuse; the owner may clear it")
+    )
+    abuse_blocked = models.BooleanField(
+        _("blocked by admin"), default=False, help_text=_("only an operator may clear it")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["fqdn"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "label"], name="unique_label_per_domain")
+        ]
+
+    def __str__(self) -> str:
+        return self.fqdn
+
+    def save(self, *args, **kwargs) -> None:
+        self.fqdn = f"{self.label}.{self.domain.name}"
+        super().save(*args, **kwargs)
+
+
+class UpdateEvent(models.Model):
+    """One change of a host's address (or a failed attempt to change it)."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    family = models.CharField(max_length=4)  # "A" or "AAAA"
+    old_address = models.GenericIPAddressField(null=True, blank=True)
+    new_address = models.GenericIPAddressField(null=True, blank=True)
+    source = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    tls = models.BooleanField(default=False)
+    result = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["host", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.host_id} {self.family} {self.old_address} -> {self.new_address}"

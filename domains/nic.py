@@ -1,0 +1,125 @@
+"""The dyndns2 endpoints' use case: authenticate, check, and call the services per host.
+
+Views hand in plain request values; this returns the protocol lines to send back.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+
+from domains import crypto, dns, dyndns2, services
+from domains.dyndns2 import Line
+from domains.models import Host
+
+
+@dataclass(frozen=True)
+class NicRequest:
+    query: dict[str, str]
+    authorization: str | None
+    remote_addr: str
+    forwarded_for: str | None
+    user_agent: str
+    tls: bool
+
+    @property
+    def client(self) -> str | None:
+        return dyndns2.client_address(
+            self.remote_addr, self.forwarded_for, settings.DDNS_TRUSTED_PROXIES
+        )
+
+    def client_info(self) -> services.ClientInfo:
+        return services.ClientInfo(source=self.client, user_agent=self.user_agent, tls=self.tls)
+
+
+def update(request: NicRequest) -> list[Line]:
+    host, refusal = _authorize(request)
+    if refusal:
+        return refusal
+    names = dyndns2.hostnames(request.query.get("hostname"), host.fqdn)
+    if len(names) > settings.DDNS_MAX_HOSTS_PER_REQUEST:
+        return [Line(dyndns2.NUMHOST)]
+    return [_update_one(host, name, request) for name in names]
+
+
+def delete(request: NicRequest) -> list[Line]:
+    """Remove the A or AAAA record: the family of myip (0.0.0.0 or ::), else the client's."""
+    host, refusal = _authorize(request)
+    if refusal:
+        return refusal
+    try:
+        addresses = dyndns2.requested_addresses(request.query, request.client)
+    except dyndns2.BadAddress as exc:
+        return [_client_fault(host, str(exc))]
+    rdtypes = [t for t, a in (("A", addresses.ipv4), ("AAAA", addresses.ipv6)) if a]
+    lines = []
+    for rdtype in rdtypes:
+        try:
+            services.host_delete_address(host=host, rdtype=rdtype, client=request.client_info())
+        except dns.DnsError:
+            lines.append(Line(dyndns2.DNSERR))
+        else:
+            lines.append(Line(dyndns2.DELETED, rdtype))
+    return lines
+
+
+def _authorize(request: NicRequest) -> tuple[Host | None, list[Line] | None]:
+    creds = dyndns2.credentials(request.authorization, request.query)
+    if creds is None:
+        return None, [Line(dyndns2.BADAUTH)]
+    if _blocked_agent(request.user_agent):
+        return None, [Line(dyndns2.BADAGENT)]
+    host = authenticate(creds)
+    if host is None:
+        return None, [Line(dyndns2.BADAUTH)]
+    if host.abuse or host.abuse_blocked:
+        return None, [Line(dyndns2.ABUSE)]
+    return host, None
+
+
+def authenticate(creds: dyndns2.Credentials) -> Host | None:
+    """One indexed query and a constant-time digest compare; failures are counted."""
+    username = dyndns2.normalize_name(creds.username)
+    if not dyndns2.is_fqdn(username):
+        return None
+    host = Host.objects.select_related("domain").filter(fqdn=username).first()
+    if host is None:
+        return None
+    if not crypto.secret_matches(creds.password, host.secret_digest):
+        services.host_record_auth_fault(host_id=host.pk, message="wrong secret")
+        return None
+    return host
+
+
+def _update_one(host: Host, name: str, request: NicRequest) -> Line:
+    if not dyndns2.is_fqdn(name):
+        return Line(dyndns2.NOTFQDN)
+    if name != host.fqdn:
+        return Line(dyndns2.NOHOST)
+    try:
+        addresses = dyndns2.requested_addresses(request.query, request.client)
+        dyndns2.check_publishable(addresses, settings.DDNS_REJECTED_ADDRESS_KINDS)
+    except dyndns2.BadAddress as exc:
+        return _client_fault(host, str(exc))
+    try:
+        changed = services.host_update_addresses(
+            host=host, addresses=addresses, client=request.client_info()
+        )
+    except dns.DnsError:
+        return Line(dyndns2.DNSERR)
+    return Line(dyndns2.GOOD if changed else dyndns2.NOCHG, addresses.text())
+
+
+def _client_fault(host: Host, message: str) -> Line:
+    services.host_record_client_fault(host_id=host.pk, message=message)
+    return Line(dyndns2.BADREQUEST)
+
+
+def _blocked_agent(user_agent: str) -> bool:
+    return any(pattern.search(user_agent) for pattern in _agent_patterns())
+
+
+@lru_cache(maxsize=1)
+def _agent_patterns() -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p) for p in settings.DDNS_BLOCKED_USER_AGENTS)

@@ -1,0 +1,75 @@
+"""dyndns2 endpoints: parse the request, ask domains.nic, render plain text."""
+
+import logging
+from collections.abc import Callable
+
+from django.core.exceptions import SuspiciousOperation
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from domains import dyndns2, nic
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def nic_update(request: HttpRequest) -> HttpResponse:
+    return _answer(request, nic.update)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def nic_delete(request: HttpRequest) -> HttpResponse:
+    return _answer(request, nic.delete)
+
+
+@require_http_methods(["GET", "HEAD"])
+def myip(request: HttpRequest) -> HttpResponse:
+    address = _nic_request(request).client or ""
+    return _plain(address + "\n", 200)
+
+
+def _answer(request: HttpRequest, handler: Callable[[nic.NicRequest], list]) -> HttpResponse:
+    try:
+        lines = handler(_nic_request(request))
+    except SuspiciousOperation as exc:  # too many or too large parameters
+        logger.info("rejected malformed request to %s: %s", request.path, exc)
+        lines = [dyndns2.Line(dyndns2.BADREQUEST)]
+    except DatabaseError:
+        logger.exception("database unavailable while answering %s", request.path)
+        lines = [dyndns2.Line(dyndns2.SERVICE_PROBLEM)]
+    status = dyndns2.http_status(lines)
+    response = _plain(dyndns2.render(lines), status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="dynamic DNS update", charset="UTF-8"'
+    elif status == 503:
+        response["Retry-After"] = "300"
+    return response
+
+
+def _nic_request(request: HttpRequest) -> nic.NicRequest:
+    params = request.GET.dict()
+    if request.method == "POST":
+        params.update(request.POST.dict())
+    return nic.NicRequest(
+        query=params,
+        authorization=request.META.get("HTTP_AUTHORIZATION"),
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR"),
+        user_agent=printable(request.META.get("HTTP_USER_AGENT", ""))[:255],
+        tls=request.is_secure(),
+    )
+
+
+def printable(text: str) -> str:
+    """Drop control characters (a NUL cannot even be stored in PostgreSQL)."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
+def _plain(body: str, status: int) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    response["Content-Length"] = str(len(response.content))
+    return response
