@@ -44,3 +44,8 @@ def secret_matches(secret: str, digest: str) -> bool:
 
 def new_tsig_secret() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def tsig_secret_from(token: str) -> str:
+    """A stable base64 TSIG secret derived from any persistent random token."""
+    return base64.b64encode(hashlib.sha256(token.encode()).digest()).decode()

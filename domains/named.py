@@ -131,6 +131,22 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def stop_stale(directory: Path) -> None:
+    """Stop a named left running from this directory by an earlier run that was killed."""
+    pid_file = directory / "named.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
 def _options(directory: Path, host: str, port: int) -> str:
     return f"""options {{
     directory "{directory}";
