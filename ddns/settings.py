@@ -1,5 +1,6 @@
 """Settings for the dynamic DNS service. Every deployment knob comes from the environment."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -75,7 +76,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not :memory:, so live-server and worker threads share it; one per process so
+    # concurrent test runs do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

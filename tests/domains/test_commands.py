@@ -1,0 +1,123 @@
+"""The operators' management commands: create_domain, create_host, reset_secret."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from domains import crypto
+from domains.models import Domain, Host
+from tests.conftest import KEY_NAME, unique_label
+from tests.domains.test_dyndns2_endpoint import body, nic
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> list[str]:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+@pytest.fixture
+def zone(bind, alice):
+    run(
+        "create_domain",
+        "dyn.test",
+        "--nameserver",
+        f"127.0.0.1:{bind.port}",
+        "--key-name",
+        KEY_NAME,
+        "--algorithm",
+        "hmac-sha256",
+        "--secret",
+        bind.secret,
+        "--public",
+        "--owner",
+        "alice",
+    )
+    return Domain.objects.get(name="dyn.test")
+
+
+def test_create_domain_stores_the_zone_with_an_encrypted_secret(zone, bind, alice):
+    assert (zone.nameserver_host, zone.nameserver_port) == ("127.0.0.1", bind.port)
+    assert zone.public and zone.owner == alice
+    assert bind.secret not in zone.tsig_secret_encrypted
+    assert zone.tsig_secret == bind.secret
+
+
+def test_create_domain_defaults_to_port_53(db):
+    run(
+        "create_domain",
+        "Other.Test.",
+        "--nameserver",
+        "ns.example.org",
+        "--key-name",
+        "k.",
+        "--secret",
+        crypto.new_tsig_secret(),
+    )
+    other = Domain.objects.get(name="other.test")
+    assert (other.nameserver_host, other.nameserver_port, other.owner) == (
+        "ns.example.org",
+        53,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bad_zone!"], "not a valid zone"),
+        (["x.test", "--owner", "nobody"], "no user"),
+        (["x.test", "--nameserver", "ns:99999"], "port"),
+    ],
+)
+def test_create_domain_explains_bad_input(db, args, message):
+    base = {"--nameserver": "127.0.0.1:53", "--key-name": "k.", "--secret": "c2VjcmV0"}
+    for i in range(1, len(args), 2):
+        base[args[i]] = args[i + 1]
+    argv = [args[0]] + [item for pair in base.items() for item in pair]
+    with pytest.raises(CommandError, match=message):
+        run("create_domain", *argv)
+
+
+def test_create_host_prints_a_working_secret_last(client, zone, bind):
+    label = unique_label()
+    lines = run("create_host", f"{label}.dyn.test", "--owner", "alice")
+    host = Host.objects.get(fqdn=f"{label}.dyn.test")
+    assert body(nic(client, host, lines[-1], myip="192.0.2.90")) == "good 192.0.2.90\n"
+    assert bind.lookup(host.fqdn) == ["192.0.2.90"]
+
+
+@pytest.mark.parametrize(
+    ("fqdn", "message"),
+    [
+        ("www.dyn.test", "reserved"),
+        ("bad_label.dyn.test", "letters, digits"),
+        ("x.unknown.test", "no zone"),
+    ],
+)
+def test_create_host_explains_bad_input(zone, fqdn, message):
+    with pytest.raises(CommandError, match=message):
+        run("create_host", fqdn, "--owner", "alice")
+
+
+def test_create_host_refuses_a_taken_name(zone):
+    run("create_host", "taken.dyn.test", "--owner", "alice")
+    with pytest.raises(CommandError, match="already taken"):
+        run("create_host", "taken.dyn.test", "--owner", "alice")
+
+
+def test_reset_secret_replaces_the_old_one(client, zone):
+    label = unique_label()
+    old = run("create_host", f"{label}.dyn.test", "--owner", "alice")[-1]
+    new = run("reset_secret", f"{label}.dyn.test")[-1]
+    host = Host.objects.get(label=label)
+    assert body(nic(client, host, old, myip="192.0.2.91")) == "badauth\n"
+    assert body(nic(client, host, new, myip="192.0.2.91")) == "good 192.0.2.91\n"
+
+
+def test_reset_secret_of_an_unknown_host_fails(db):
+    with pytest.raises(CommandError, match="no host"):
+        run("reset_secret", "nope.dyn.test")
