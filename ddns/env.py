@@ -1,5 +1,6 @@
 """Small typed readers for environment settings that fail fast on bad values."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -65,3 +66,28 @@ def persistent_secret(path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
     return value
+
+
+def oidc_apps_from_env() -> list[dict]:
+    """OpenID Connect providers for allauth from DDNS_OIDC_PROVIDERS (a JSON list).
+
+    Each item: {"id": "egi", "name": "EGI Check-in", "client_id": "...", "secret": "...",
+    "server_url": "https://issuer.example.org"}. Providers can also be added in the admin.
+    """
+    raw = os.environ.get("DDNS_OIDC_PROVIDERS", "").strip()
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+        return [
+            {
+                "provider_id": item["id"],
+                "name": item.get("name", item["id"]),
+                "client_id": item["client_id"],
+                "secret": item["secret"],
+                "settings": {"server_url": item["server_url"]},
+            }
+            for item in items
+        ]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ImproperlyConfigured(f"DDNS_OIDC_PROVIDERS is not a valid JSON list: {exc}") from None

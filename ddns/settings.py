@@ -5,7 +5,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from ddns.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret
+from ddns.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    oidc_apps_from_env,
+    persistent_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DDNS_VAR_DIR", str(BASE_DIR / "var")))
@@ -27,6 +35,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "accounts",
     "domains",
 ]
@@ -55,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ddns.context_processors.site",
             ],
         },
     },
@@ -102,8 +114,43 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/hosts/"
+LOGIN_URL = "/accounts/login/"
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "ddns@localhost")
+
+# Login throttling and other rate limits count in this cache: Redis shares the counts
+# between processes in production.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_URL", ""),
+        }
+        if env_str("CACHE_URL", "")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Accounts (django-allauth): local sign-up with verified e-mail, OpenID Connect, TOTP.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Brute force: at most this many failed logins per account (and 10/minute per address).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"10/m/ip,{env_int('DDNS_LOGIN_ATTEMPTS_LIMIT', 5)}/300s/key",
+}
+# Sign-up can be closed; local accounts can be switched off so only federated login stays.
+DDNS_SIGNUP_OPEN = env_bool("DDNS_SIGNUP_OPEN", True)
+SOCIALACCOUNT_ONLY = not env_bool("DDNS_LOCAL_ACCOUNTS", True)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": oidc_apps_from_env()}}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("DDNS_SITE_NAME", "Dynamic DNS")
 
 # Celery: every periodic schedule is declared here, in one place.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -146,3 +193,10 @@ DDNS_MAX_HOSTS_PER_REQUEST = env_int("DDNS_MAX_HOSTS_PER_REQUEST", 20)
 # A nochg refreshes "last seen" at most this often, so nochg does not write per request.
 DDNS_SEEN_THROTTLE_SECONDS = env_int("DDNS_SEEN_THROTTLE_SECONDS", 300)
 DDNS_HISTORY_RETENTION_DAYS = env_int("DDNS_HISTORY_RETENTION_DAYS", 90)
+# Per-user quota of hosts, and the portal's service names for family-specific checks.
+DDNS_MAX_HOSTS_PER_USER = env_int("DDNS_MAX_HOSTS_PER_USER", 20)
+DDNS_SITE_NAME = env_str("DDNS_SITE_NAME", "Dynamic DNS")
+# Public base URL shown in client configuration snippets (else the request's own).
+DDNS_PUBLIC_URL = env_str("DDNS_PUBLIC_URL", "")
+DDNS_IPV4_SERVICE_HOST = env_str("DDNS_IPV4_SERVICE_HOST", "")
+DDNS_IPV6_SERVICE_HOST = env_str("DDNS_IPV6_SERVICE_HOST", "")

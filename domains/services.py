@@ -280,6 +280,11 @@ def host_reset_client_faults(*, host: Host) -> None:
     Host.objects.filter(pk=host.pk).update(client_faults=0, client_fault_message="")
 
 
+def host_clear_abuse(*, host: Host) -> None:
+    """The owner may clear the abuse flag; an operator's block stays."""
+    Host.objects.filter(pk=host.pk).update(abuse=False)
+
+
 # --- History ----------------------------------------------------------------------------
 
 

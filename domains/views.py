@@ -28,8 +28,14 @@ def nic_delete(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def myip(request: HttpRequest) -> HttpResponse:
-    address = _nic_request(request).client or ""
-    return _plain(address + "\n", 200)
+    response = _plain(visitor_address(request) + "\n", 200)
+    # The portal's address page fetches this from the IPv4-only / IPv6-only names.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def visitor_address(request: HttpRequest) -> str:
+    return _nic_request(request).client or ""
 
 
 def _answer(request: HttpRequest, handler: Callable[[nic.NicRequest], list]) -> HttpResponse:
