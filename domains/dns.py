@@ -114,6 +114,24 @@ def delete_name(server: Server, fqdn: str) -> None:
     _send(server, update)
 
 
+def check_connectivity(server: Server, probe_value: str) -> None:
+    """Prove the key may write the zone: add a TXT record, read it back, remove it."""
+    name = f"_ddns-check.{server.zone}"
+    relative = _relative(name, server.zone)
+    update = _new_update(server)
+    update.replace(relative, 1, "TXT", f'"{probe_value}"')
+    _send(server, update)
+    try:
+        if f'"{probe_value}"' not in lookup(server, name, "TXT"):
+            raise DnsNotAuthoritative(
+                f"{server.host}:{server.port} accepted the update but does not serve it back"
+            )
+    finally:
+        cleanup = _new_update(server)
+        cleanup.delete(relative, "TXT")
+        _send(server, cleanup)
+
+
 def lookup(server: Server, fqdn: str, rdtype: str) -> list[str]:
     """Ask the server directly (no cache) for the records of one type at a name."""
     query = dns.message.make_query(fqdn, rdtype)

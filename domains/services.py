@@ -63,7 +63,9 @@ def domain_add(
     public: bool = False,
     owner: AbstractBaseUser | None = None,
     ttl: int | None = None,
+    check: bool = False,
 ) -> Domain:
+    """Add a zone; with check=True it is saved only after a signed test write succeeded."""
     name = name.strip().rstrip(".").lower()
     if not ZONE_RE.match(name):
         raise ValidationError(f"{name!r} is not a valid zone name")
@@ -84,8 +86,29 @@ def domain_add(
         ttl=ttl or settings.DDNS_DEFAULT_TTL,
     )
     domain.tsig_secret = tsig_secret
+    if check:
+        domain_check(domain=domain)
     domain.save()
     return domain
+
+
+def domain_check(*, domain: Domain) -> None:
+    """Test the zone's server with a signed write; raises dns.DnsError saying what failed."""
+    try:
+        dns.check_connectivity(dns_server(domain), crypto.new_host_secret())
+    except dns.DnsError as error:
+        if domain.pk:
+            domain_record_failure(domain_id=domain.pk, error=error)
+        raise
+    if domain.pk:
+        domain_record_success(domain=domain)
+
+
+def domain_delete(*, domain: Domain) -> None:
+    """Remove every host's records from the zone's server, then the zone and its hosts."""
+    for host in domain.hosts.all():
+        host_delete(host=host)
+    domain.delete()
 
 
 def domain_record_failure(*, domain_id: int, error: dns.DnsError) -> None:

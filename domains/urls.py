@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from domains import portal, views
+from domains import portal, views, zones
 
 urlpatterns = [
     path("nic/update", views.nic_update, name="nic-update"),
@@ -19,4 +19,15 @@ urlpatterns = [
     ),
     path("hosts/<int:pk>/reset-faults/", portal.host_reset_faults, name="host-reset-faults"),
     path("hosts/<int:pk>/delete/", portal.host_delete, name="host-delete"),
+    path("zones/", zones.zone_list, name="zone-list"),
+    path("zones/add/", zones.zone_add, name="zone-add"),
+    path("zones/<int:pk>/", zones.zone_detail, name="zone-detail"),
+    path("zones/<int:pk>/check/", zones.zone_check, name="zone-check"),
+    path("zones/<int:pk>/public/", zones.zone_toggle_public, name="zone-public"),
+    path(
+        "zones/<int:pk>/hosts/<int:host_pk>/remove/",
+        zones.zone_remove_host,
+        name="zone-remove-host",
+    ),
+    path("zones/<int:pk>/delete/", zones.zone_delete, name="zone-delete"),
 ]
