@@ -44,10 +44,27 @@ class DomainForm(forms.ModelForm):
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin):
     form = DomainForm
-    list_display = ["name", "nameserver_host", "nameserver_port", "public", "owner", "available"]
-    list_filter = ["public", "available", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "name",
+        "nameserver_host",
+        "nameserver_port",
+        "public",
+        "owner",
+        "enabled",
+        "available",
+    ]
+    list_filter = ["public", "enabled", "available", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "nameserver_host", "owner__username"]
     readonly_fields = ["available", "last_error", "last_error_at", "created_at"]
+    actions = ["disable", "enable"]
+
+    @admin.action(description=_("Disable selected zones"))
+    def disable(self, request, queryset):
+        queryset.update(enabled=False)
+
+    @admin.action(description=_("Enable selected zones"))
+    def enable(self, request, queryset):
+        queryset.update(enabled=True)
 
 
 @admin.register(Host)

@@ -35,6 +35,11 @@ class Domain(models.Model):
         help_text=_("empty: managed by the operators"),
     )
     ttl = models.PositiveIntegerField(_("record TTL"), default=60)
+    enabled = models.BooleanField(
+        _("enabled"),
+        default=True,
+        help_text=_("operators can disable a zone: its hosts stop updating"),
+    )
     available = models.BooleanField(_("server available"), default=True)
     last_error = models.TextField(_("last server error"), blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

@@ -75,6 +75,9 @@ def _authorize(request: NicRequest) -> tuple[Host | None, list[Line] | None]:
         return None, [Line(dyndns2.BADAUTH)]
     if host.abuse or host.abuse_blocked:
         return None, [Line(dyndns2.ABUSE)]
+    if not host.domain.enabled:
+        # A zone disabled by an operator behaves as if its hosts did not exist.
+        return None, [Line(dyndns2.NOHOST)]
     return host, None
 
 

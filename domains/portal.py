@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -133,6 +134,11 @@ def host_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("host-detail", pk=host.pk)
     messages.success(request, _("%(name)s was deleted.") % {"name": host.fqdn})
     return redirect("host-list")
+
+
+@staff_member_required
+def status(request: HttpRequest) -> HttpResponse:
+    return render(request, "domains/status.html", {"stats": selectors.service_statistics()})
 
 
 def address(request: HttpRequest) -> HttpResponse:

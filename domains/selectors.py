@@ -1,7 +1,12 @@
 """Reads for the portal: what a user may see. Every object lookup is scoped to its owner."""
 
-from django.db.models import Q, QuerySet
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from domains.models import Domain, Host, UpdateEvent
 
@@ -16,8 +21,50 @@ def host_of(user, pk: int) -> Host:
 
 
 def domains_usable_by(user) -> QuerySet[Domain]:
-    return Domain.objects.filter(Q(public=True) | Q(owner=user))
+    return Domain.objects.filter(Q(public=True) | Q(owner=user), enabled=True)
 
 
 def history_of(host: Host, limit: int = 100) -> list[UpdateEvent]:
     return list(host.events.all()[:limit])
+
+
+def service_statistics(now: datetime | None = None) -> dict:
+    """Counts for the operators' status page, all from stored state."""
+    now = now or timezone.now()
+    events = UpdateEvent.objects.filter(result="good")
+    return {
+        "users": get_user_model().objects.count(),
+        "zones": Domain.objects.count(),
+        "hosts": Host.objects.count(),
+        "updates_day": events.filter(created_at__gte=now - timedelta(days=1)).count(),
+        "updates_week": events.filter(created_at__gte=now - timedelta(days=7)).count(),
+        "updates_month": events.filter(created_at__gte=now - timedelta(days=30)).count(),
+        "failing_zones": list(Domain.objects.filter(available=False)),
+        "daily": _updates_per_day(now, days=30),
+    }
+
+
+def _updates_per_day(now: datetime, days: int) -> list[dict]:
+    start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = dict(
+        UpdateEvent.objects.filter(result="good", created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    top = max(counts.values(), default=0) or 1
+    bars = []
+    for i in range(days):
+        day = start.date() + timedelta(days=i)
+        height = round(50 * counts.get(day, 0) / top)
+        bars.append(
+            {
+                "day": day,
+                "count": counts.get(day, 0),
+                "x": i * 20,
+                "y": 55 - height,
+                "height": height,
+            }
+        )
+    return bars

@@ -7,6 +7,7 @@ urlpatterns = [
     path("nic/delete", views.nic_delete, name="nic-delete"),
     path("myip", views.myip, name="myip"),
     path("address/", portal.address, name="address"),
+    path("status/", portal.status, name="status"),
     path("hosts/", portal.host_list, name="host-list"),
     path("hosts/add/", portal.host_add, name="host-add"),
     path("hosts/<int:pk>/", portal.host_detail, name="host-detail"),
