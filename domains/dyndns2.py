@@ -95,7 +95,7 @@ def _basic_credentials(header: str) -> Credentials | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # bad base64, non-ASCII input, or not UTF-8
         return None
     username, sep, password = decoded.partition(":")
     if not sep or not username or not password:
@@ -133,8 +133,11 @@ def parse_address(text: str) -> Address:
         address = ipaddress.ip_address(value)
     except ValueError:
         raise BadAddress(f"{value!r} is not an IP address") from None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id:
+            raise BadAddress(f"{value!r} has a zone index, which only means something locally")
+        if address.ipv4_mapped:
+            return address.ipv4_mapped
     return address
 
 

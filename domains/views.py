@@ -3,9 +3,10 @@
 import logging
 from collections.abc import Callable
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -41,7 +42,8 @@ def visitor_address(request: HttpRequest) -> str:
 def _answer(request: HttpRequest, handler: Callable[[nic.NicRequest], list]) -> HttpResponse:
     try:
         lines = handler(_nic_request(request))
-    except SuspiciousOperation as exc:  # too many or too large parameters
+    except (SuspiciousOperation, BadRequest, MultiPartParserError, UnicodeDecodeError) as exc:
+        # Too many or too large parameters, or a body that cannot be parsed.
         logger.info("rejected malformed request to %s: %s", request.path, exc)
         lines = [dyndns2.Line(dyndns2.BADREQUEST)]
     except DatabaseError:
