@@ -22,8 +22,14 @@ run: install
 	@bash scripts/system-packages.sh bind9
 	$(PY) -m ddns.devrun
 
+# The local OpenID Connect provider the browser tests log in through.
+tests/portal/oidc/node_modules: tests/portal/oidc/package-lock.json
+	cd tests/portal/oidc && npm ci --no-audit --no-fund
+	touch $@
+
 test: install
-	@bash scripts/system-packages.sh bind9 bind9-dnsutils ddclient inadyn
+	@bash scripts/system-packages.sh bind9 bind9-dnsutils ddclient inadyn chromium nodejs
+	$(MAKE) tests/portal/oidc/node_modules
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

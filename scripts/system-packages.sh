@@ -10,6 +10,7 @@ declare -A probe=(
     [inadyn]=/usr/sbin/inadyn
     [wrk]=/usr/bin/wrk
     [chromium]=/usr/bin/chromium
+    [nodejs]=/usr/bin/node
 )
 
 missing=()
