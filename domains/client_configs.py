@@ -14,8 +14,8 @@ def client_configs(fqdn: str, base_url: str) -> list[tuple[str, str]]:
         ("Generic update URL", f"{parts.scheme}://{fqdn}:SECRET@{server}/nic/update?myip=<ipaddr>"),
         (
             "ddclient",
-            f"protocol=dyndns2\nuse=web\nssl={ssl}\nserver={server}\n"
-            f"login={fqdn}\npassword='SECRET'\n{fqdn}",
+            f"protocol=dyndns2\nuse=web\nweb={base_url}/myip\nssl={ssl}\n"
+            f"server={server}\nlogin={fqdn}\npassword='SECRET'\n{fqdn}",
         ),
         (
             "inadyn",
