@@ -161,6 +161,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
     "prune-update-history": {"task": "domains.tasks.prune_history", "schedule": 3600.0},
+    "reconcile-zones": {
+        "task": "domains.tasks.reconcile_zones",
+        "schedule": env_float("DDNS_RECONCILE_SECONDS", 300.0),
+    },
 }
 
 LOGGING = {

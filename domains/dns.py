@@ -17,6 +17,8 @@ import dns.rdatatype
 import dns.tsig
 import dns.tsigkeyring
 import dns.update
+import dns.xfr
+import dns.zone
 
 ALGORITHMS = {
     "hmac-sha256": dns.tsig.HMAC_SHA256,
@@ -114,6 +116,41 @@ def delete_name(server: Server, fqdn: str) -> None:
     _send(server, update)
 
 
+def read_addresses(server: Server) -> dict[str, dict[str, set[str]]]:
+    """Every A and AAAA record in the zone, by zone transfer (AXFR) signed with its key."""
+    keyring = _keyring(server)
+    where = f"{server.host}:{server.port}"
+    try:
+        zone = dns.zone.from_xfr(
+            dns.query.xfr(
+                _address(server.host),
+                server.zone,
+                port=server.port,
+                keyring=keyring,
+                keyname=dns.name.from_text(server.key_name),
+                keyalgorithm=ALGORITHMS[server.algorithm],
+                timeout=server.timeout,
+                lifetime=server.timeout * 10,
+                relativize=False,
+            ),
+            relativize=False,
+        )
+    except dns.exception.Timeout:
+        raise DnsTimeout(f"zone transfer from {where} timed out") from None
+    except dns.xfr.TransferError as exc:
+        raise DnsRefused(f"zone transfer from {where} refused ({exc})") from None
+    except dns.exception.DNSException as exc:
+        raise DnsServerFailure(f"zone transfer from {where} failed ({exc})") from None
+    except OSError as exc:
+        raise DnsUnreachable(f"{where}: {exc.strerror or exc}") from None
+    records: dict[str, dict[str, set[str]]] = {}
+    for rdtype in ("A", "AAAA"):
+        for name, _ttl, rdata in zone.iterate_rdatas(rdtype):
+            fqdn = name.to_text(omit_final_dot=True).lower()
+            records.setdefault(fqdn, {"A": set(), "AAAA": set()})[rdtype].add(rdata.to_text())
+    return records
+
+
 def check_connectivity(server: Server, probe_value: str) -> None:
     """Prove the key may write the zone: add a TXT record, read it back, remove it."""
     name = f"_ddns-check.{server.zone}"
@@ -142,14 +179,17 @@ def lookup(server: Server, fqdn: str, rdtype: str) -> list[str]:
     )
 
 
-def _new_update(server: Server) -> dns.update.UpdateMessage:
+def _keyring(server: Server) -> dict:
     try:
-        keyring = dns.tsigkeyring.from_text({server.key_name: server.secret})
+        return dns.tsigkeyring.from_text({server.key_name: server.secret})
     except (ValueError, dns.exception.DNSException) as exc:
         raise DnsBadKey(f"the stored TSIG secret is not valid base64 ({exc})") from None
+
+
+def _new_update(server: Server) -> dns.update.UpdateMessage:
     return dns.update.UpdateMessage(
         server.zone,
-        keyring=keyring,
+        keyring=_keyring(server),
         keyname=dns.name.from_text(server.key_name),
         keyalgorithm=ALGORITHMS[server.algorithm],
     )

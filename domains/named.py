@@ -172,6 +172,8 @@ def _zone_block(zone: Zone) -> str:
         grant = "allow-update { none; };"
     else:
         grant = f'update-policy {{ grant "{zone.key_name}" zonesub ANY; }};'
+    # The reconciler reads the zone back by transfer, signed with the same key.
+    grant += f'\n    allow-transfer {{ key "{zone.key_name}"; }};'
     return f"""zone "{zone.name}" {{
     type primary;
     file "{zone.name}.zone";

@@ -2,9 +2,22 @@
 
 from celery import shared_task
 
-from domains import services
+from domains import dns, reconcile, services
+from domains.models import Domain
 
 
 @shared_task
 def prune_history() -> int:
     return services.history_prune()
+
+
+@shared_task
+def reconcile_zones() -> int:
+    """Repair drift in every enabled zone; a failing zone is recorded and the rest go on."""
+    repaired = 0
+    for domain in Domain.objects.filter(enabled=True):
+        try:
+            repaired += len(reconcile.domain_reconcile(domain=domain))
+        except dns.DnsError as error:
+            services.domain_record_failure(domain_id=domain.pk, error=error)
+    return repaired
