@@ -137,7 +137,8 @@ def print_welcome(secret: str) -> None:
     print(
         f"""
 The service is up.
-  Site:        http://{WEB}/   (admin: http://{WEB}/admin/ as demo / demo)
+  Site:        http://{WEB}/   (log in as demo / demo; it is also an admin)
+               sign-up e-mails are printed here, in this terminal
   DNS:         127.0.0.1 port {DNS_PORT}, zone {ZONE}
   Demo host:   {DEMO_HOST}
   Its secret:  {secret}

@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from domains import services
@@ -44,6 +45,10 @@ def _ensure_user():
     user = users.objects.filter(username=DEMO_USER).first()
     if user is None:
         user = users.objects.create_superuser(DEMO_USER, "demo@example.org", DEMO_PASSWORD)
+    # Logging in requires a verified address; the demo user's is taken as verified.
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 

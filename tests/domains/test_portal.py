@@ -176,3 +176,24 @@ def test_the_address_page_shows_the_visitor(client, settings):
     page = client.get("/address/", REMOTE_ADDR="198.51.100.7").content.decode()
     assert "198.51.100.7" in page
     assert "ipv4.ddns.example.org/myip" in page
+
+
+@pytest.mark.parametrize("value", ["<script>alert(1)</script>", "é" * 70, "\x00\x1b", "1" * 5000])
+def test_hostile_addresses_by_hand_are_refused_and_escaped(alice_client, make_host, value):
+    host, _ = make_host()
+    response = alice_client.post(f"/hosts/{host.pk}/address/", {"address": value}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in page
+    host.refresh_from_db()
+    assert host.ipv4 is None and host.ipv6 is None
+
+
+@pytest.mark.parametrize("value", ["<script>alert(1)</script>", "x" * 5000, "\x00", "名前"])
+def test_hostile_sign_up_input_never_breaks_the_page(client, value):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": value, "username": value, "password1": value, "password2": value},
+    )
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()

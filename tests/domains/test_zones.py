@@ -135,3 +135,11 @@ def test_deleting_a_zone_unpublishes_its_hosts(alice_client, alice, bind):
     alice_client.post(f"/zones/{zone.pk}/delete/")
     assert not Domain.objects.filter(pk=zone.pk).exists()
     assert bind.lookup(host.fqdn) == []
+
+
+@pytest.mark.parametrize(("method", "url"), [u for u in ZONE_URLS if u[0] == "post"])
+def test_zone_changes_need_csrf(alice, bind, method, url):
+    zone = make_domain(bind, owner=alice)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(url.format(pk=zone.pk)).status_code == 403
