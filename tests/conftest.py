@@ -124,6 +124,25 @@ def bob(django_user_model):
     return django_user_model.objects.create_user("bob", "bob@example.org", "bob-pw-1234")
 
 
+def logged_in(user):
+    """A test client with the user's session, as if they had logged in."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return logged_in(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return logged_in(bob)
+
+
 def unique_label(prefix: str = "host") -> str:
     # DNS outlives each test's database rollback: every test gets names of its own.
     return f"{prefix}-{os.getpid()}-{next(_labels)}"

@@ -5,16 +5,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from domains.models import Host
-from tests.conftest import make_domain, unique_label
+from tests.conftest import logged_in, make_domain, unique_label
 from tests.domains.test_dyndns2_endpoint import nic
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_deleting_the_account_unpublishes_its_hosts(alice, make_host, bind):

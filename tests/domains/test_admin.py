@@ -46,20 +46,22 @@ def test_domain_page_never_shows_the_tsig_secret(client, operator, domain, bind)
     assert domain.tsig_secret_encrypted not in page
 
 
+def add_zone_in_admin(client, **extra):
+    form = {
+        "name": "admin.test",
+        "nameserver_host": "127.0.0.1",
+        "nameserver_port": "53",
+        "tsig_key_name": "k.",
+        "tsig_algorithm": "hmac-sha256",
+        "ttl": "60",
+        "enabled": "on",
+    }
+    return client.post("/admin/domains/domain/add/", {**form, **extra})
+
+
 def test_a_zone_added_in_the_admin_has_its_secret_encrypted(client, operator):
     secret = crypto.new_tsig_secret()
-    response = client.post(
-        "/admin/domains/domain/add/",
-        {
-            "name": "admin.test",
-            "nameserver_host": "127.0.0.1",
-            "nameserver_port": "53",
-            "tsig_key_name": "k.",
-            "tsig_algorithm": "hmac-sha256",
-            "tsig_secret": secret,
-            "ttl": "60",
-        },
-    )
+    response = add_zone_in_admin(client, tsig_secret=secret)
     assert response.status_code == 302
     zone = Domain.objects.get(name="admin.test")
     assert zone.tsig_secret == secret
@@ -67,17 +69,7 @@ def test_a_zone_added_in_the_admin_has_its_secret_encrypted(client, operator):
 
 
 def test_a_zone_without_a_secret_is_refused(client, operator):
-    response = client.post(
-        "/admin/domains/domain/add/",
-        {
-            "name": "admin.test",
-            "nameserver_host": "127.0.0.1",
-            "nameserver_port": "53",
-            "tsig_key_name": "k.",
-            "tsig_algorithm": "hmac-sha256",
-            "ttl": "60",
-        },
-    )
+    response = add_zone_in_admin(client)
     assert response.status_code == 200
     assert "needs its TSIG secret" in response.content.decode()
 

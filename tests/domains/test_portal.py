@@ -11,20 +11,6 @@ from tests.domains.test_dyndns2_endpoint import body, nic
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client(alice):
-    client = Client()
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def bob_client(bob):
-    client = Client()
-    client.force_login(bob)
-    return client
-
-
 def shown_secret(response) -> str:
     return re.search(r'id="secret"[^>]*value="([^"]+)"', response.content.decode()).group(1)
 

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from domains.models import Domain
+from tests.conftest import logged_in
 from tests.domains.test_dyndns2_endpoint import body, nic
 
 pytestmark = pytest.mark.django_db
@@ -12,9 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def operator_client(django_user_model):
     user = django_user_model.objects.create_user("olga", "olga@example.org", "pw", is_staff=True)
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(user)
 
 
 def test_status_page_counts_and_lists_failing_zones(operator_client, make_host, domain):

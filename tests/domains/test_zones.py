@@ -10,13 +10,6 @@ from tests.conftest import KEY_NAME, make_domain, unique_label
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client(alice):
-    client = Client()
-    client.force_login(alice)
-    return client
-
-
 def zone_form(bind, **overrides):
     data = {
         "name": "dyn.test",
