@@ -86,7 +86,10 @@ def authenticate(creds: dyndns2.Credentials) -> Host | None:
     username = dyndns2.normalize_name(creds.username)
     if not dyndns2.is_fqdn(username):
         return None
-    host = Host.objects.select_related("domain").filter(fqdn=username).first()
+    # No ORDER BY (which .first() would add): fqdn is unique.
+    host = next(
+        iter(Host.objects.select_related("domain").filter(fqdn=username).order_by()[:1]), None
+    )
     if host is None:
         return None
     if not crypto.secret_matches(creds.password, host.secret_digest):
