@@ -198,7 +198,8 @@ def _apply_changes(
             }
             if not changed:
                 return False
-            domain = host.domain
+            # Fresh zone settings (the caller's copy may hold only a few columns).
+            domain = Domain.objects.get(pk=host.domain_id)
             dns.replace_addresses(dns_server(domain), host.fqdn, changed, domain.ttl)
             _store_changes(host.pk, current, changed, client, result)
     except dns.DnsError as error:
@@ -206,7 +207,7 @@ def _apply_changes(
         raise
     for rdtype, address in changed.items():
         setattr(host, _field(rdtype), address)
-    domain_record_success(domain=host.domain)
+    domain_record_success(domain=domain)
     return True
 
 
@@ -266,7 +267,8 @@ def host_delete(*, host: Host) -> None:
         locked = Host.objects.select_for_update().filter(pk=host.pk).values("ipv4", "ipv6")
         current = locked.get()
         if current["ipv4"] or current["ipv6"]:
-            dns.delete_name(dns_server(host.domain), host.fqdn)
+            domain = Domain.objects.get(pk=host.domain_id)
+            dns.delete_name(dns_server(domain), host.fqdn)
         Host.objects.filter(pk=host.pk).delete()
 
 
