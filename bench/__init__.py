@@ -1,0 +1,1 @@
+"""Benchmarks of the service; run `python bench/update_path.py`."""
