@@ -140,21 +140,10 @@ def start_gunicorn(
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
         )
-    stack.callback(stop_process_group, process)
+    stack.callback(named.stop, process)  # stops any child started in its own session
     base_url = f"http://127.0.0.1:{port}"
     wait_http(f"{base_url}/bench/bare?hostname={STEADY_LABEL}.{ZONE}", process)
     return Web(base_url, process)
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def wait_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
