@@ -22,9 +22,7 @@ HOT_FIELDS = (
     "abuse_blocked",
     "last_seen_at",
     "domain",
-    "domain__name",
     "domain__enabled",
-    "domain__available",
 )
 
 
@@ -32,16 +30,9 @@ HOT_FIELDS = (
 class NicRequest:
     query: dict[str, str]
     authorization: str | None
-    remote_addr: str
-    forwarded_for: str | None
+    client: str | None  # the caller's address, already past any trusted proxies
     user_agent: str
     tls: bool
-
-    @property
-    def client(self) -> str | None:
-        return dyndns2.client_address(
-            self.remote_addr, self.forwarded_for, settings.DDNS_TRUSTED_PROXIES
-        )
 
     def client_info(self) -> services.ClientInfo:
         return services.ClientInfo(source=self.client, user_agent=self.user_agent, tls=self.tls)

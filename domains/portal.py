@@ -19,7 +19,7 @@ from domains.views import visitor_address
 def _client(request: HttpRequest) -> services.ClientInfo:
     user_agent = "portal: " + request.user.get_username()
     return services.ClientInfo(
-        source=request.META.get("REMOTE_ADDR"), user_agent=user_agent, tls=request.is_secure()
+        source=visitor_address(request) or None, user_agent=user_agent, tls=request.is_secure()
     )
 
 

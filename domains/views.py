@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -36,7 +37,13 @@ def myip(request: HttpRequest) -> HttpResponse:
 
 
 def visitor_address(request: HttpRequest) -> str:
-    return _nic_request(request).client or ""
+    """The caller's address: REMOTE_ADDR, or X-Forwarded-For behind a trusted proxy."""
+    address = dyndns2.client_address(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR"),
+        settings.DDNS_TRUSTED_PROXIES,
+    )
+    return address or ""
 
 
 def _answer(request: HttpRequest, handler: Callable[[nic.NicRequest], list]) -> HttpResponse:
@@ -65,8 +72,7 @@ def _nic_request(request: HttpRequest) -> nic.NicRequest:
     return nic.NicRequest(
         query=params,
         authorization=request.META.get("HTTP_AUTHORIZATION"),
-        remote_addr=request.META.get("REMOTE_ADDR", ""),
-        forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR"),
+        client=visitor_address(request) or None,
         user_agent=printable(request.META.get("HTTP_USER_AGENT", ""))[:255],
         tls=request.is_secure(),
     )

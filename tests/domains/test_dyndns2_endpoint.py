@@ -364,3 +364,10 @@ def test_hosts_in_another_zone_are_updated_through_that_zones_server(client, bin
     assert body(response) == "dnserr\n"
     host.refresh_from_db()
     assert host.ipv4 is None
+
+
+def test_nochg_costs_one_query_and_no_write(client, make_host, django_assert_num_queries):
+    host, secret = make_host()
+    nic(client, host, secret, myip="192.0.2.16")
+    with django_assert_num_queries(1):  # the authentication lookup, nothing else
+        assert body(nic(client, host, secret, myip="192.0.2.16")) == "nochg 192.0.2.16\n"
