@@ -23,27 +23,37 @@ class Repair:
 
 
 def domain_reconcile(*, domain: Domain) -> list[Repair]:
-    """Rewrite every host of the zone whose published records differ from the database."""
+    """Rewrite every host of the zone whose published records differ from the database.
+
+    Raises dns.DnsError when the zone's server fails; the zone is then marked failing.
+    """
     server = services.dns_server(domain)
-    published = dns.read_addresses(server)
-    repairs = []
-    for host in Host.objects.filter(domain=domain).only("pk"):
-        repair = _repair_host(host.pk, published, server)
-        if repair:
-            repairs.append(repair)
+    try:
+        published = dns.read_addresses(server)
+        hosts = Host.objects.filter(domain=domain).values_list("pk", "fqdn")
+        repairs = []
+        for pk, fqdn in hosts:
+            repair = _repair_host(pk, fqdn, published, server, domain.ttl)
+            if repair:
+                repairs.append(repair)
+    except dns.DnsError as error:
+        services.domain_record_failure(domain_id=domain.pk, error=error)
+        raise
     if repairs:
         logger.warning("zone %s: repaired %d drifted hosts", domain.name, len(repairs))
     services.domain_record_success(domain=domain)
     return repairs
 
 
-def _repair_host(pk: int, published: dict, server: dns.Server) -> Repair | None:
+def _repair_host(
+    pk: int, fqdn: str, published: dict, server: dns.Server, ttl: int
+) -> Repair | None:
     with transaction.atomic():
         # Locked, so an update arriving meanwhile waits and the newest state wins.
-        host = Host.objects.select_for_update().select_related("domain").get(pk=pk)
-        found = published.get(host.fqdn, {"A": set(), "AAAA": set()})
-        wanted = {"A": host.ipv4, "AAAA": host.ipv6}
+        current = services.host_lock_addresses(host_id=pk)
+        found = published.get(fqdn, {"A": set(), "AAAA": set()})
+        wanted = {"A": current["ipv4"], "AAAA": current["ipv6"]}
         if all(found[rdtype] == ({value} if value else set()) for rdtype, value in wanted.items()):
             return None
-        dns.replace_addresses(server, host.fqdn, wanted, host.domain.ttl)
-        return Repair(fqdn=host.fqdn, found=found, wanted=wanted)
+        dns.replace_addresses(server, fqdn, wanted, ttl)
+        return Repair(fqdn=fqdn, found=found, wanted=wanted)

@@ -188,9 +188,7 @@ def _apply_changes(
 ) -> bool:
     try:
         with transaction.atomic():
-            # Lock only the host row (no join), so other hosts of the zone go on in parallel.
-            current = Host.objects.select_for_update().filter(pk=host.pk).values("ipv4", "ipv6")
-            current = current.get()
+            current = host_lock_addresses(host_id=host.pk)
             changed = {
                 rdtype: address
                 for rdtype, address in changes.items()
@@ -209,6 +207,14 @@ def _apply_changes(
         setattr(host, _field(rdtype), address)
     domain_record_success(domain=domain)
     return True
+
+
+def host_lock_addresses(*, host_id: int) -> dict[str, str | None]:
+    """Lock the host row for this transaction and read its addresses.
+
+    Only the host row: a join would lock the zone's row too and queue every change in it.
+    """
+    return Host.objects.select_for_update().filter(pk=host_id).values("ipv4", "ipv6").get()
 
 
 def _store_changes(
@@ -264,8 +270,7 @@ def host_mark_seen(*, host: Host, now: datetime | None = None) -> None:
 def host_delete(*, host: Host) -> None:
     """Remove the host's records from DNS first, then the host."""
     with transaction.atomic():
-        locked = Host.objects.select_for_update().filter(pk=host.pk).values("ipv4", "ipv6")
-        current = locked.get()
+        current = host_lock_addresses(host_id=host.pk)
         if current["ipv4"] or current["ipv6"]:
             domain = Domain.objects.get(pk=host.domain_id)
             dns.delete_name(dns_server(domain), host.fqdn)

@@ -67,3 +67,15 @@ def test_an_unreachable_zone_is_marked_and_others_go_on(make_host, domain, bind,
     tasks.reconcile_zones()
     assert bind.lookup(host.fqdn) == ["192.0.2.155"]
     assert Domain.objects.get(pk=broken.pk).available is False
+
+
+def test_the_reconcile_command_marks_an_unreachable_zone(bind, db):
+    from django.core.management import CommandError, call_command
+
+    from domains import named
+
+    broken = make_domain(bind, name="absent.test", nameserver_port=named.free_port())
+    with pytest.raises(CommandError, match="could not be reconciled"):
+        call_command("reconcile", "absent.test")
+    broken.refresh_from_db()
+    assert broken.available is False
