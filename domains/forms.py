@@ -81,7 +81,7 @@ class ZoneForm(forms.Form):
     public = forms.BooleanField(label=_("Others may add hosts"), required=False)
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip().rstrip(".").lower()
+        name = dyndns2.normalize_name(self.cleaned_data["name"])
         if not services.ZONE_RE.match(name):
             raise ValidationError(_("Not a valid zone name."))
         if Domain.objects.filter(name=name).exists():

@@ -23,7 +23,8 @@ def _client(request: HttpRequest) -> services.ClientInfo:
     )
 
 
-def _dns_failed(request: HttpRequest, error: dns.DnsError) -> None:
+def report_dns_failure(request: HttpRequest, error: dns.DnsError) -> None:
+    """The one wording for a change the zone's server did not take."""
     messages.error(
         request, _("The DNS server did not accept the change: %(error)s") % {"error": error}
     )
@@ -90,7 +91,7 @@ def host_set_address(request: HttpRequest, pk: int) -> HttpResponse:
             host=host, addresses=services.Addresses(**{family: address}), client=_client(request)
         )
     except dns.DnsError as error:
-        _dns_failed(request, error)
+        report_dns_failure(request, error)
     else:
         messages.success(
             request,
@@ -106,7 +107,7 @@ def host_delete_address(request: HttpRequest, pk: int, rdtype: str) -> HttpRespo
     try:
         services.host_delete_address(host=host, rdtype=rdtype, client=_client(request))
     except dns.DnsError as error:
-        _dns_failed(request, error)
+        report_dns_failure(request, error)
     else:
         messages.success(request, _("The %(type)s record was removed.") % {"type": rdtype})
     return redirect("host-detail", pk=host.pk)
@@ -130,7 +131,7 @@ def host_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.host_delete(host=host)
     except dns.DnsError as error:
-        _dns_failed(request, error)
+        report_dns_failure(request, error)
         return redirect("host-detail", pk=host.pk)
     messages.success(request, _("%(name)s was deleted.") % {"name": host.fqdn})
     return redirect("host-list")

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from domains import crypto, dns
+from domains import crypto, dns, dyndns2
 from domains.dyndns2 import Addresses
 from domains.models import TSIG_ALGORITHMS, Domain, Host, UpdateEvent
 
@@ -66,7 +66,7 @@ def domain_add(
     check: bool = False,
 ) -> Domain:
     """Add a zone; with check=True it is saved only after a signed test write succeeded."""
-    name = name.strip().rstrip(".").lower()
+    name = dyndns2.normalize_name(name)
     if not ZONE_RE.match(name):
         raise ValidationError(f"{name!r} is not a valid zone name")
     if tsig_algorithm not in dict(TSIG_ALGORITHMS):

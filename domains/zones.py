@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from domains import crypto, dns, services
 from domains.forms import ZoneForm
 from domains.models import Domain, Host
+from domains.portal import report_dns_failure
 
 
 def _zone_of(user, pk: int) -> Domain:
@@ -92,9 +93,7 @@ def zone_remove_host(request: HttpRequest, pk: int, host_pk: int) -> HttpRespons
     try:
         services.host_delete(host=host)
     except dns.DnsError as error:
-        messages.error(
-            request, _("The DNS server did not accept the change: %(error)s") % {"error": error}
-        )
+        report_dns_failure(request, error)
     else:
         messages.success(request, _("%(name)s was removed.") % {"name": host.fqdn})
     return redirect("zone-detail", pk=zone.pk)
@@ -108,9 +107,7 @@ def zone_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.domain_delete(domain=zone)
     except dns.DnsError as error:
-        messages.error(
-            request, _("The DNS server did not accept the change: %(error)s") % {"error": error}
-        )
+        report_dns_failure(request, error)
         return redirect("zone-detail", pk=zone.pk)
     messages.success(request, _("Zone %(zone)s was deleted.") % {"zone": zone.name})
     return redirect("zone-list")

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from domains import services
+from domains import dyndns2, services
 from domains.models import Domain
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
 def split_fqdn(fqdn: str) -> tuple[str, Domain]:
     """The first label and the zone that holds the rest."""
-    label, _, zone = fqdn.strip().rstrip(".").lower().partition(".")
+    label, _, zone = dyndns2.normalize_name(fqdn).partition(".")
     domain = Domain.objects.filter(name=zone).first()
     if domain is None:
         raise CommandError(f"no zone {zone!r} is managed here")
