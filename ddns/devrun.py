@@ -56,9 +56,10 @@ def main() -> int:
         pass
     finally:
         print("\nStopping ...")
-        for child in children:
-            stop(child)
-        named.stop(dns_process)
+        # Each child leads its own process group (runserver's reloader has a child too);
+        # named.stop ends the whole group.
+        for child in [*children, dns_process]:
+            named.stop(child)
     return 0
 
 
@@ -84,7 +85,8 @@ def prepare_database(tsig_secret: str) -> str:
 
 
 def start_web() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", "runserver", WEB], cwd=BASE_DIR)
+    command = [sys.executable, "manage.py", "runserver", WEB]
+    return subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
 
 
 def start_worker() -> subprocess.Popen | None:
@@ -110,6 +112,7 @@ def start_worker() -> subprocess.Popen | None:
             f"--schedule={schedule}",
         ],
         cwd=BASE_DIR,
+        start_new_session=True,
     )
 
 
@@ -159,15 +162,6 @@ def wait(children: list[subprocess.Popen]) -> None:
         time.sleep(0.5)
     failed = [child.args for child in children if child.poll() is not None]
     print(f"A process stopped unexpectedly: {failed}")
-
-
-def stop(child: subprocess.Popen) -> None:
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 if __name__ == "__main__":

@@ -125,13 +125,11 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "ddns@localhost")
 
 # Login throttling and other rate limits count in this cache: Redis shares the counts
 # between processes in production.
+CACHE_URL = env_str("CACHE_URL", "")
 CACHES = {
     "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("CACHE_URL", ""),
-        }
-        if env_str("CACHE_URL", "")
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
