@@ -20,7 +20,7 @@ system-packages:
 
 run: install
 	@bash scripts/system-packages.sh bind9
-	$(PY) -m ddns.devrun
+	$(PY) -m devtools.run
 
 # The local OpenID Connect provider the browser tests log in through.
 tests/portal/oidc/node_modules: tests/portal/oidc/package-lock.json

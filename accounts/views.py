@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import services
-from domains import dns
+from domains.services import DnsFailure
 
 
 @login_required
@@ -20,11 +20,11 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/delete.html")
     try:
         services.user_delete(user=request.user)
-    except dns.DnsError as error:
+    except DnsFailure as error:
         messages.error(
             request,
             _(
-                "A host could not be removed from DNS (%(error)s); your "
+                "A zone of yours could not be removed from DNS (%(error)s); your "
                 "account was kept. Try again later."
             )
             % {"error": error},

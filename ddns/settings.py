@@ -38,8 +38,10 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
-    "accounts",
     "domains",
+    "accounts",
+    "dyndns2",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "ddns.context_processors.site",
+                "portal.context_processors.site",
             ],
         },
     },
@@ -168,12 +170,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"domains": {"handlers": ["console"], "level": env_str("DDNS_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        app: {"handlers": ["console"], "level": env_str("DDNS_LOG_LEVEL", "INFO")}
+        for app in ("domains", "dyndns2", "portal", "accounts")
+    },
 }
 
 # --- The dynamic DNS service ------------------------------------------------------------
 
-# Key that encrypts zone TSIG secrets at rest. Any string; rotate by re-saving secrets.
+# Key that encrypts zone TSIG secrets at rest. Any string; change it with
+# manage.py rotate_encryption_key (docs/operations.md).
 DDNS_ENCRYPTION_KEY = env_str("DDNS_ENCRYPTION_KEY", SECRET_KEY)
 # Seconds to wait for the zone's primary before answering dnserr.
 DDNS_DNS_TIMEOUT = env_float("DDNS_DNS_TIMEOUT", 3.0)

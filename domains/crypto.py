@@ -5,15 +5,19 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 HOST_SECRET_BYTES = 24  # 192 bits, shown once to the user
 
 
-def _fernet() -> Fernet:
+class SecretUnreadable(ValueError):
+    """A stored secret was encrypted under another key than DDNS_ENCRYPTION_KEY."""
+
+
+def _fernet(key: str | None = None) -> Fernet:
     # Any operator-chosen string becomes a valid Fernet key by hashing it.
-    digest = hashlib.sha256(settings.DDNS_ENCRYPTION_KEY.encode()).digest()
+    digest = hashlib.sha256((key or settings.DDNS_ENCRYPTION_KEY).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
@@ -25,7 +29,25 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ValueError("stored secret cannot be decrypted with DDNS_ENCRYPTION_KEY") from None
+        raise SecretUnreadable(
+            "the stored secret cannot be decrypted with DDNS_ENCRYPTION_KEY"
+        ) from None
+
+
+def reencrypt(token: str, old_key: str) -> str | None:
+    """The token encrypted under DDNS_ENCRYPTION_KEY, from either key; None if already so.
+
+    Raises SecretUnreadable when neither key opens it.
+    """
+    try:
+        _fernet().decrypt(token.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return MultiFernet([_fernet(), _fernet(old_key)]).rotate(token.encode()).decode()
+    except InvalidToken:
+        raise SecretUnreadable("neither the old nor the new key decrypts this secret") from None
 
 
 def new_host_secret() -> str:

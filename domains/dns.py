@@ -59,6 +59,11 @@ class DnsBadKey(DnsError):
     reason = "DNS server rejected the TSIG key"
 
 
+class DnsKeyUnusable(DnsError):
+    retryable = False
+    reason = "the zone's TSIG key cannot be used"
+
+
 class DnsBadTime(DnsError):
     reason = "DNS server rejected the TSIG time (clock skew)"
 
@@ -85,6 +90,10 @@ class Server:
     timeout: float = 3.0
 
 
+# Each name adds two deletions of about 40 bytes; 200 names stay well inside one UDP
+# message (BIND accepts up to 64 KiB).
+NAMES_PER_MESSAGE = 200
+
 RCODE_ERRORS = {
     dns.rcode.REFUSED: DnsRefused,
     dns.rcode.NOTAUTH: DnsNotAuthoritative,
@@ -107,13 +116,16 @@ def replace_addresses(server: Server, fqdn: str, addresses: Mapping[str, str | N
     _send(server, update)
 
 
-def delete_name(server: Server, fqdn: str) -> None:
-    """Remove every record the service may have published at this name."""
-    update = _new_update(server)
-    name = _relative(fqdn, server.zone)
-    for rdtype in ("A", "AAAA"):
-        update.delete(name, rdtype)
-    _send(server, update)
+def delete_names(server: Server, fqdns: list[str]) -> None:
+    """Remove every record the service may have published at these names (A and AAAA;
+    anything else at the name is the zone owner's and stays)."""
+    for start in range(0, len(fqdns), NAMES_PER_MESSAGE):
+        update = _new_update(server)
+        for fqdn in fqdns[start : start + NAMES_PER_MESSAGE]:
+            name = _relative(fqdn, server.zone)
+            for rdtype in ("A", "AAAA"):
+                update.delete(name, rdtype)
+        _send(server, update)
 
 
 def read_addresses(server: Server) -> dict[str, dict[str, set[str]]]:
@@ -179,11 +191,17 @@ def lookup(server: Server, fqdn: str, rdtype: str) -> list[str]:
     )
 
 
+def name_exists(server: Server, fqdn: str) -> bool:
+    """False when the server answers NXDOMAIN: no record of any type at the name."""
+    response = _exchange(server, dns.message.make_query(fqdn, "A"))
+    return response.rcode() != dns.rcode.NXDOMAIN
+
+
 def _keyring(server: Server) -> dict:
     try:
         return dns.tsigkeyring.from_text({server.key_name: server.secret})
     except (ValueError, dns.exception.DNSException) as exc:
-        raise DnsBadKey(f"the stored TSIG secret is not valid base64 ({exc})") from None
+        raise DnsKeyUnusable(f"the stored TSIG secret is not valid base64 ({exc})") from None
 
 
 def _new_update(server: Server) -> dns.update.UpdateMessage:

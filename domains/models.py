@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from domains import crypto
+from domains import crypto, names
 
 TSIG_ALGORITHMS = [
     ("hmac-sha256", "hmac-sha256"),
@@ -30,7 +30,8 @@ class Domain(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        # A zone goes through domain_delete (records out of DNS first), never by cascade.
+        on_delete=models.PROTECT,
         related_name="domains",
         help_text=_("empty: managed by the operators"),
     )
@@ -67,8 +68,10 @@ class Host(models.Model):
     domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="hosts")
     # Denormalised so authentication is one indexed lookup by the dyndns2 username.
     fqdn = models.CharField(max_length=253, unique=True, editable=False)
+    # A host goes through host_delete (records out of DNS first), never by cascade: the
+    # database refuses to delete a user who still has hosts.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosts"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hosts"
     )
     secret_digest = models.CharField(max_length=64, editable=False)
     comment = models.CharField(_("comment"), max_length=255, blank=True)
@@ -110,8 +113,15 @@ class Host(models.Model):
         return self.fqdn
 
     def save(self, *args, **kwargs) -> None:
-        self.fqdn = f"{self.label}.{self.domain.name}"
+        # Label and zone never change after creation (renaming is delete + add), so the
+        # name is set once and no old name's records can be left behind.
+        if not self.fqdn:
+            self.fqdn = f"{self.label}.{self.domain.name}"
         super().save(*args, **kwargs)
+
+    def addresses(self) -> dict[str, str | None]:
+        """The published addresses by record type (A, AAAA)."""
+        return {rdtype: getattr(self, field) for rdtype, field in names.RDTYPE_FIELDS.items()}
 
 
 class UpdateEvent(models.Model):
@@ -133,3 +143,26 @@ class UpdateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host_id} {self.family} {self.old_address} -> {self.new_address}"
+
+
+class RetiredName(models.Model):
+    """A deleted host's name whose records the zone's server has not yet removed.
+
+    Written when the server did not answer at deletion time; the reconciler removes the
+    records once it answers, then this row. Only names the service published get here,
+    so the operator's own records in the zone are never touched.
+    """
+
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="retired_names")
+    fqdn = models.CharField(max_length=253)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["fqdn"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "fqdn"], name="unique_retired_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.fqdn

@@ -1,7 +1,9 @@
-"""Drift repair: make each zone's A and AAAA records of hosts match the database again.
+"""Drift repair: make each zone's A and AAAA records match the database again.
 
 The database is the desired state. A restored, restarted or hand-edited name server is
-read back by zone transfer and every host whose records differ is rewritten.
+read back by zone transfer; every host whose records differ is rewritten, and the names
+of deleted hosts whose records the server still holds (RetiredName) are removed. Names
+the service never published are not looked at.
 """
 
 import logging
@@ -9,10 +11,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from domains import dns, services
-from domains.models import Domain, Host
+from domains import dns, names, services
+from domains.models import Domain, Host, RetiredName
 
 logger = logging.getLogger(__name__)
+
+NO_RECORDS: dict[str, set[str]] = {"A": set(), "AAAA": set()}
 
 
 @dataclass(frozen=True)
@@ -23,24 +27,25 @@ class Repair:
 
 
 def domain_reconcile(*, domain: Domain) -> list[Repair]:
-    """Rewrite every host of the zone whose published records differ from the database.
+    """Rewrite drifted hosts and remove retired names; returns what was repaired.
 
-    Raises dns.DnsError when the zone's server fails; the zone is then marked failing.
+    Raises dns.DnsError when the zone's server fails (or its key cannot be used); the
+    zone is then marked failing.
     """
-    server = services.dns_server(domain)
     try:
+        server = services.dns_server(domain)
         published = dns.read_addresses(server)
-        hosts = Host.objects.filter(domain=domain).values_list("pk", "fqdn")
-        repairs = []
-        for pk, fqdn in hosts:
-            repair = _repair_host(pk, fqdn, published, server, domain.ttl)
-            if repair:
-                repairs.append(repair)
+        repairs = [
+            repair
+            for pk, fqdn in Host.objects.filter(domain=domain).values_list("pk", "fqdn")
+            if (repair := _repair_host(pk, fqdn, published, server, domain.ttl))
+        ]
+        repairs += _remove_retired(domain, published, server)
     except dns.DnsError as error:
         services.domain_record_failure(domain_id=domain.pk, error=error)
         raise
     if repairs:
-        logger.warning("zone %s: repaired %d drifted hosts", domain.name, len(repairs))
+        logger.warning("zone %s: repaired %d names", domain.name, len(repairs))
     services.domain_record_success(domain=domain)
     return repairs
 
@@ -51,9 +56,27 @@ def _repair_host(
     with transaction.atomic():
         # Locked, so an update arriving meanwhile waits and the newest state wins.
         current = services.host_lock_addresses(host_id=pk)
-        found = published.get(fqdn, {"A": set(), "AAAA": set()})
-        wanted = {"A": current["ipv4"], "AAAA": current["ipv6"]}
+        found = published.get(fqdn, NO_RECORDS)
+        wanted = {rdtype: current[field] for rdtype, field in names.RDTYPE_FIELDS.items()}
         if all(found[rdtype] == ({value} if value else set()) for rdtype, value in wanted.items()):
             return None
         dns.replace_addresses(server, fqdn, wanted, ttl)
         return Repair(fqdn=fqdn, found=found, wanted=wanted)
+
+
+def _remove_retired(domain: Domain, published: dict, server: dns.Server) -> list[Repair]:
+    repairs = []
+    for pk in RetiredName.objects.filter(domain=domain).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Locked, so a host registered under this name meanwhile (which deletes the
+            # row) is never stripped of its new records.
+            retired = RetiredName.objects.select_for_update().filter(pk=pk).first()
+            if retired is None:
+                continue
+            found = published.get(retired.fqdn, NO_RECORDS)
+            wanted_by_host = Host.objects.filter(fqdn=retired.fqdn).exists()
+            if any(found.values()) and not wanted_by_host:
+                dns.delete_names(server, [retired.fqdn])
+                repairs.append(Repair(fqdn=retired.fqdn, found=found, wanted={}))
+            retired.delete()
+    return repairs

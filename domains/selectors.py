@@ -1,4 +1,4 @@
-"""Reads for the portal: what a user may see. Every object lookup is scoped to its owner."""
+"""Reads: what a user may see (every lookup scoped to its owner) and the operators' counts."""
 
 from datetime import datetime, timedelta
 
@@ -18,6 +18,23 @@ def hosts_of(user) -> QuerySet[Host]:
 def host_of(user, pk: int) -> Host:
     """The user's host, or 404: another user's host looks exactly like a missing one."""
     return get_object_or_404(hosts_of(user), pk=pk)
+
+
+def zones_of(user) -> QuerySet[Domain]:
+    return Domain.objects.filter(owner=user)
+
+
+def zone_of(user, pk: int) -> Domain:
+    """The user's own zone, or 404."""
+    return get_object_or_404(zones_of(user), pk=pk)
+
+
+def zone_exists(name: str) -> bool:
+    return Domain.objects.filter(name=name).exists()
+
+
+def hosts_in(zone: Domain) -> QuerySet[Host]:
+    return Host.objects.filter(domain=zone).select_related("owner")
 
 
 def domains_usable_by(user) -> QuerySet[Domain]:
@@ -45,6 +62,7 @@ def service_statistics(now: datetime | None = None) -> dict:
 
 
 def _updates_per_day(now: datetime, days: int) -> list[dict]:
+    """Successful updates per day, oldest first, days without any included."""
     start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = dict(
         UpdateEvent.objects.filter(result="good", created_at__gte=start)
@@ -53,18 +71,7 @@ def _updates_per_day(now: datetime, days: int) -> list[dict]:
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
-    top = max(counts.values(), default=0) or 1
-    bars = []
-    for i in range(days):
-        day = start.date() + timedelta(days=i)
-        height = round(50 * counts.get(day, 0) / top)
-        bars.append(
-            {
-                "day": day,
-                "count": counts.get(day, 0),
-                "x": i * 20,
-                "y": 55 - height,
-                "height": height,
-            }
-        )
-    return bars
+    return [
+        {"day": day, "count": counts.get(day, 0)}
+        for day in (start.date() + timedelta(days=i) for i in range(days))
+    ]

@@ -4,17 +4,12 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import (
-    SECRET_SESSION_KEY,
-    format_hotp_value,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from tests.support.accounts import PASSWORD, current_totp, enable_totp, login, verified_user
+
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery 42"
 
 
 @pytest.fixture(autouse=True)
@@ -26,17 +21,7 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def verified_alice(django_user_model):
-    user = django_user_model.objects.create_user("alice", "alice@example.org", PASSWORD)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
-def login(client, login="alice", password=PASSWORD):
-    return client.post("/accounts/login/", {"login": login, "password": password})
-
-
-def current_totp(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    return verified_user(django_user_model, "alice")
 
 
 def test_sign_up_needs_the_emailed_link(client, mailoutbox):
@@ -90,12 +75,7 @@ def test_local_accounts_can_be_switched_off(client, verified_alice, settings):
 
 def test_totp_is_asked_after_the_password_once_enabled(client, verified_alice):
     assert login(client).status_code == 302
-    # Changing security settings asks for the password again.
-    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
-    client.get("/accounts/2fa/totp/activate/")
-    secret = client.session[SECRET_SESSION_KEY]
-    response = client.post("/accounts/2fa/totp/activate/", {"code": current_totp(secret)})
-    assert response.status_code == 302
+    secret = enable_totp(client)
     client.post("/accounts/logout/")
 
     response = login(client)

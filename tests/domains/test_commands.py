@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 
 from domains import crypto
 from domains.models import Domain, Host
-from tests.conftest import KEY_NAME, unique_label
-from tests.domains.test_dyndns2_endpoint import body, nic
+from tests.support.bind import KEY_NAME, unique_label
+from tests.support.web import body, nic
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,50 @@ def test_create_domain_stores_the_zone_with_an_encrypted_secret(zone, bind, alic
     assert zone.tsig_secret == bind.secret
 
 
+def test_create_domain_refuses_a_zone_whose_server_rejects_the_key(bind):
+    with pytest.raises(CommandError, match="test write failed"):
+        run(
+            "create_domain",
+            "dyn.test",
+            "--nameserver",
+            f"127.0.0.1:{bind.port}",
+            "--key-name",
+            KEY_NAME,
+            "--secret",
+            crypto.new_tsig_secret(),
+        )
+    assert not Domain.objects.exists()
+
+
+def test_create_host_counts_against_the_owners_quota(zone, alice, settings):
+    settings.DDNS_MAX_HOSTS_PER_USER = 1
+    run("create_host", f"{unique_label()}.dyn.test", "--owner", "alice")
+    with pytest.raises(CommandError, match="limit of 1 hosts"):
+        run("create_host", f"{unique_label()}.dyn.test", "--owner", "alice")
+
+
+def test_rotate_encryption_key_reencrypts_every_zone_secret(zone, bind, settings, monkeypatch):
+    old_key = settings.DDNS_ENCRYPTION_KEY
+    settings.DDNS_ENCRYPTION_KEY = "a new key for the zone secrets"
+    monkeypatch.setenv("DDNS_OLD_ENCRYPTION_KEY", old_key)
+    assert run("rotate_encryption_key") == ["1 zone secrets re-encrypted with the current key"]
+    assert Domain.objects.get(pk=zone.pk).tsig_secret == bind.secret
+    assert run("rotate_encryption_key") == ["0 zone secrets re-encrypted with the current key"]
+
+
+def test_rotate_encryption_key_names_zones_no_key_opens(zone, settings, monkeypatch):
+    settings.DDNS_ENCRYPTION_KEY = "a new key for the zone secrets"
+    monkeypatch.setenv("DDNS_OLD_ENCRYPTION_KEY", "not the old key either")
+    with pytest.raises(CommandError, match=r"neither key decrypts the secret of: dyn\.test"):
+        run("rotate_encryption_key")
+
+
+def test_rotate_encryption_key_needs_the_old_key(db, monkeypatch):
+    monkeypatch.delenv("DDNS_OLD_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(CommandError, match="DDNS_OLD_ENCRYPTION_KEY"):
+        run("rotate_encryption_key")
+
+
 def test_create_domain_defaults_to_port_53(db):
     run(
         "create_domain",
@@ -56,6 +100,7 @@ def test_create_domain_defaults_to_port_53(db):
         "k.",
         "--secret",
         crypto.new_tsig_secret(),
+        "--no-check",
     )
     other = Domain.objects.get(name="other.test")
     assert (other.nameserver_host, other.nameserver_port, other.owner) == (

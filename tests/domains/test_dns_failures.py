@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from domains import crypto, dns, services
-from domains.models import Domain, Host, UpdateEvent
-from tests.conftest import make_domain, unique_label
-from tests.domains.test_dyndns2_endpoint import body, nic
+from domains import crypto, dns, names, reconcile, services
+from domains.models import Domain, Host, RetiredName, UpdateEvent
+from tests.support.bind import make_domain, unique_label
+from tests.support.web import body, nic
 
 pytestmark = pytest.mark.django_db
 
@@ -119,22 +119,59 @@ def test_a_dual_stack_update_is_all_or_nothing(client, private_bind, alice):
     assert private_bind.lookup(host.fqdn, "AAAA") == []
 
 
-def test_deleting_a_host_keeps_it_when_dns_is_down(private_bind, alice):
+def test_a_host_deleted_while_dns_is_down_leaves_no_record_behind(private_bind, alice):
     domain = make_domain(private_bind)
     host, _secret = register(domain, alice)
     services.host_update_addresses(
         host=host,
-        addresses=services.Addresses(ipv4="192.0.2.88"),
+        addresses=names.Addresses(ipv4="192.0.2.88", ipv6="2001:db8::88"),
+        client=services.ClientInfo(source=None, user_agent="test", tls=False),
+    )
+    private_bind.publish(f"foreign.{domain.name}", "198.51.100.88")
+    private_bind.stop()
+
+    assert services.host_delete(host=host) is False
+    assert not Host.objects.filter(pk=host.pk).exists()  # gone for its owner at once
+
+    private_bind.start()
+    assert private_bind.lookup(host.fqdn) == ["192.0.2.88"]  # the server kept it meanwhile
+    repairs = reconcile.domain_reconcile(domain=Domain.objects.get(pk=domain.pk))
+
+    assert [repair.fqdn for repair in repairs] == [host.fqdn]
+    assert not dns.name_exists(private_bind.server(), host.fqdn)  # NXDOMAIN
+    assert private_bind.lookup(f"foreign.{domain.name}") == ["198.51.100.88"]
+    assert not RetiredName.objects.exists()
+    assert reconcile.domain_reconcile(domain=domain) == []
+
+
+def test_a_name_registered_again_keeps_its_new_records(private_bind, alice):
+    domain = make_domain(private_bind)
+    host, _secret = register(domain, alice)
+    services.host_update_addresses(
+        host=host,
+        addresses=names.Addresses(ipv4="192.0.2.89"),
         client=services.ClientInfo(source=None, user_agent="test", tls=False),
     )
     private_bind.stop()
-    with pytest.raises(dns.DnsError):
-        services.host_delete(host=host)
-    assert Host.objects.filter(pk=host.pk).exists()
-    private_bind.start()
     services.host_delete(host=host)
-    assert not Host.objects.filter(pk=host.pk).exists()
-    assert private_bind.lookup(host.fqdn) == []
+    private_bind.start()
+    again, _secret = services.host_register(domain=domain, label=host.label, owner=alice)
+    services.host_update_addresses(
+        host=again,
+        addresses=names.Addresses(ipv4="192.0.2.90"),
+        client=services.ClientInfo(source=None, user_agent="test", tls=False),
+    )
+    reconcile.domain_reconcile(domain=domain)
+    assert private_bind.lookup(again.fqdn) == ["192.0.2.90"]
+    assert not RetiredName.objects.exists()
+
+
+def test_names_the_service_never_published_are_not_retired(private_bind, alice):
+    domain = make_domain(private_bind)
+    host, _secret = register(domain, alice)
+    private_bind.stop()
+    assert services.host_delete(host=host) is True
+    assert not RetiredName.objects.exists()
 
 
 def test_a_failing_zone_does_not_affect_others(client, bind, alice, make_host):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ddns.celery import app
 from domains import services, tasks
 from domains.models import UpdateEvent
-from tests.domains.test_dyndns2_endpoint import nic
+from tests.support.web import nic
 
 
 @pytest.mark.django_db

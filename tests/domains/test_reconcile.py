@@ -2,9 +2,9 @@
 
 import pytest
 
-from domains import dns, reconcile, services, tasks
+from domains import dns, names, reconcile, services, tasks
 from domains.models import Domain
-from tests.conftest import make_domain, unique_label
+from tests.support.bind import make_domain, unique_label
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +12,7 @@ CLIENT = services.ClientInfo(source=None, user_agent="test", tls=False)
 
 
 def publish(host, ipv4=None, ipv6=None):
-    services.host_update_addresses(
-        host=host, addresses=services.Addresses(ipv4, ipv6), client=CLIENT
-    )
+    services.host_update_addresses(host=host, addresses=names.Addresses(ipv4, ipv6), client=CLIENT)
 
 
 def test_drifted_records_are_rewritten_from_the_database(make_host, domain, bind):
@@ -26,7 +24,7 @@ def test_drifted_records_are_rewritten_from_the_database(make_host, domain, bind
     publish(untouched, "192.0.2.152")
     # Someone edits the server by hand: a wrong address, a deleted record, an extra record.
     dns.replace_addresses(bind.server(), changed.fqdn, {"A": "198.51.100.1"}, 60)
-    dns.delete_name(bind.server(), removed.fqdn)
+    dns.delete_names(bind.server(), [removed.fqdn])
 
     repairs = reconcile.domain_reconcile(domain=domain)
 
@@ -58,12 +56,12 @@ def test_a_restarted_empty_server_converges(private_bind, alice):
 
 
 def test_an_unreachable_zone_is_marked_and_others_go_on(make_host, domain, bind, settings):
-    from domains import named
+    from devtools import named
 
     broken = make_domain(bind, name="absent.test", nameserver_port=named.free_port())
     host, _ = make_host()
     publish(host, "192.0.2.155")
-    dns.delete_name(bind.server(), host.fqdn)
+    dns.delete_names(bind.server(), [host.fqdn])
     tasks.reconcile_zones()
     assert bind.lookup(host.fqdn) == ["192.0.2.155"]
     assert Domain.objects.get(pk=broken.pk).available is False
@@ -72,7 +70,7 @@ def test_an_unreachable_zone_is_marked_and_others_go_on(make_host, domain, bind,
 def test_the_reconcile_command_marks_an_unreachable_zone(bind, db):
     from django.core.management import CommandError, call_command
 
-    from domains import named
+    from devtools import named
 
     broken = make_domain(bind, name="absent.test", nameserver_port=named.free_port())
     with pytest.raises(CommandError, match="could not be reconciled"):

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from tests.conftest import require_tool
+from tests.support.tools import require_tool
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium in a container: no sandbox or GPU, a small /dev/shm, and none of the

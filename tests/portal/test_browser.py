@@ -12,7 +12,7 @@ import requests
 from allauth.account.models import EmailAddress
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ZONE, unique_label
+from tests.support.bind import ZONE, unique_label
 
 # The live server answers from another thread, so the data must be committed, not held in a
 # test transaction that only this thread sees.

@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from domains import crypto
 from domains.models import Domain
-from tests.conftest import KEY_NAME, ZONE
+from tests.support.bind import KEY_NAME, ZONE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--public", action="store_true", help="others may add hosts")
         parser.add_argument("--owner", help="username; empty for an operator-managed zone")
         parser.add_argument("--ttl", type=int)
+        parser.add_argument(
+            "--no-check",
+            action="store_true",
+            help="store the zone without the signed test write (server not reachable yet)",
+        )
 
     def handle(self, *args, **options):
         host, port = parse_nameserver(options["nameserver"])
@@ -39,9 +44,12 @@ class Command(BaseCommand):
                 public=options["public"],
                 owner=owner,
                 ttl=options["ttl"],
+                check=not options["no_check"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
+        except services.DnsFailure as error:
+            raise CommandError(f"test write failed, zone not added: {error}") from None
         self.stdout.write(f"zone {domain.name} added (primary {host}:{port})")
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from domains import dyndns2, services
+from domains import names, services
 from domains.models import Domain
 
 
@@ -21,7 +21,11 @@ class Command(BaseCommand):
         label, domain = split_fqdn(options["fqdn"])
         try:
             host, secret = services.host_register(
-                domain=domain, label=label, owner=owner, comment=options["comment"]
+                domain=domain,
+                label=label,
+                owner=owner,
+                comment=options["comment"],
+                by_operator=True,
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
@@ -31,7 +35,7 @@ class Command(BaseCommand):
 
 def split_fqdn(fqdn: str) -> tuple[str, Domain]:
     """The first label and the zone that holds the rest."""
-    label, _, zone = dyndns2.normalize_name(fqdn).partition(".")
+    label, zone = names.split_fqdn(fqdn)
     domain = Domain.objects.filter(name=zone).first()
     if domain is None:
         raise CommandError(f"no zone {zone!r} is managed here")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from domains import dyndns2, services
+from domains import names, services
 from domains.models import Host
 
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("fqdn")
 
     def handle(self, *args, **options):
-        fqdn = dyndns2.normalize_name(options["fqdn"])
+        fqdn = names.normalize_name(options["fqdn"])
         host = Host.objects.filter(fqdn=fqdn).first()
         if host is None:
             raise CommandError(f"no host {fqdn!r}")

@@ -1,0 +1,75 @@
+"""Every write on zones and hosts, and every DNS change with it.
+
+The database holds the desired state. A DNS change is sent inside the transaction that
+stores it and the transaction commits only when the server answered NOERROR, so the
+database and DNS never disagree about a change the client was told succeeded. Portal,
+dyndns2, admin, management commands and tasks all come here; the checks every entry
+point needs (quota, reserved and taken names, publishable addresses) are made here, once.
+
+Callers see two kinds of failure: django's ValidationError (the request is wrong) and
+DnsFailure (the zone's server did not take the change; the message says why).
+"""
+
+from domains.services.common import ClientInfo, DnsFailure, dns_server
+from domains.services.faults import (
+    host_record_auth_fault,
+    host_record_client_fault,
+    host_record_server_fault,
+    host_reset_client_faults,
+)
+from domains.services.hosts import (
+    history_prune,
+    host_block,
+    host_clear_abuse,
+    host_delete,
+    host_delete_address,
+    host_lock_addresses,
+    host_mark_seen,
+    host_register,
+    host_reset_secret,
+    host_set_comment,
+    host_unblock,
+    host_update_addresses,
+)
+from domains.services.zones import (
+    domain_add,
+    domain_change,
+    domain_check,
+    domain_delete,
+    domain_record_failure,
+    domain_record_success,
+    domain_set_enabled,
+    domain_set_public,
+    encryption_key_rotate,
+)
+
+__all__ = [
+    "ClientInfo",
+    "DnsFailure",
+    "dns_server",
+    "domain_add",
+    "domain_change",
+    "domain_check",
+    "domain_delete",
+    "domain_record_failure",
+    "domain_record_success",
+    "domain_set_enabled",
+    "domain_set_public",
+    "encryption_key_rotate",
+    "history_prune",
+    "host_block",
+    "host_clear_abuse",
+    "host_delete",
+    "host_delete_address",
+    "host_lock_addresses",
+    "host_mark_seen",
+    "host_record_auth_fault",
+    "host_record_client_fault",
+    "host_record_server_fault",
+    "host_register",
+    "host_reset_client_faults",
+    "host_reset_secret",
+    "host_set_comment",
+    "host_unblock",
+    "host_update_addresses",
+]

@@ -1,0 +1,263 @@
+"""Hosts: registering, publishing addresses, deleting; the checks every entry point shares."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from domains import crypto, dns, names
+from domains.models import Domain, Host, RetiredName, UpdateEvent
+from domains.names import Addresses
+from domains.services.common import ClientInfo, DnsFailure, dns_server
+from domains.services.faults import host_record_server_fault
+from domains.services.zones import domain_record_failure, domain_record_success
+
+logger = logging.getLogger(__name__)
+
+MAX_COMMENT_LENGTH = 255
+
+
+def host_register(
+    *,
+    domain: Domain,
+    label: str,
+    owner: AbstractBaseUser,
+    comment: str = "",
+    by_operator: bool = False,
+) -> tuple[Host, str]:
+    """Create a host and return it with its secret, which is never stored in clear.
+
+    Raises ValidationError when the name is malformed, reserved or taken, the zone does
+    not take hosts from this owner (operators may place a host in any zone), or the
+    owner has reached DDNS_MAX_HOSTS_PER_USER.
+    """
+    label = _clean_new_label(label)
+    comment = _clean_comment(comment)
+    if not by_operator:
+        _check_zone_open_to(domain, owner)
+    secret = crypto.new_host_secret()
+    host = Host(
+        domain=domain,
+        label=label,
+        owner=owner,
+        comment=comment,
+        secret_digest=crypto.secret_digest(secret),
+    )
+    try:
+        with transaction.atomic():
+            # The owner's row is the quota's lock: two registrations at once cannot both
+            # take the last place.
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+            _check_quota(owner)
+            if Host.objects.filter(domain=domain, label=label).exists():
+                raise _taken(label, domain)
+            # The name is wanted again: its old records are the new host's to decide.
+            RetiredName.objects.filter(domain=domain, fqdn=f"{label}.{domain.name}").delete()
+            host.save()
+    except IntegrityError:
+        raise _taken(label, domain) from None
+    return host, secret
+
+
+def _clean_new_label(label: str) -> str:
+    label = names.clean_label(label)
+    if label in settings.DDNS_RESERVED_LABELS:
+        raise ValidationError(f"the name {label!r} is reserved", code="reserved")
+    return label
+
+
+def _clean_comment(comment: str) -> str:
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise ValidationError(f"the comment may have at most {MAX_COMMENT_LENGTH} characters")
+    if any(not ch.isprintable() for ch in comment):
+        raise ValidationError("the comment may not contain control characters")
+    return comment
+
+
+def _check_zone_open_to(domain: Domain, owner: AbstractBaseUser) -> None:
+    if not domain.enabled:
+        raise ValidationError(f"zone {domain.name} is disabled", code="zone")
+    if not (domain.public or domain.owner_id == owner.pk):
+        raise ValidationError(f"zone {domain.name} does not take hosts from you", code="zone")
+
+
+def _check_quota(owner: AbstractBaseUser) -> None:
+    limit = settings.DDNS_MAX_HOSTS_PER_USER
+    if Host.objects.filter(owner=owner).count() >= limit:
+        raise ValidationError(
+            "the limit of %(limit)d hosts is reached", code="quota", params={"limit": limit}
+        )
+
+
+def _taken(label: str, domain: Domain) -> ValidationError:
+    return ValidationError(f"{label}.{domain.name} is already taken", code="taken")
+
+
+def host_set_comment(*, host: Host, comment: str) -> None:
+    comment = _clean_comment(comment)
+    Host.objects.filter(pk=host.pk).update(comment=comment)
+    host.comment = comment
+
+
+def host_reset_secret(*, host: Host) -> str:
+    secret = crypto.new_host_secret()
+    Host.objects.filter(pk=host.pk).update(secret_digest=crypto.secret_digest(secret))
+    host.secret_digest = crypto.secret_digest(secret)
+    return secret
+
+
+def host_update_addresses(*, host: Host, addresses: Addresses, client: ClientInfo) -> bool:
+    """Publish the given addresses; False when they are already so (nochg).
+
+    Raises DnsFailure when the server did not apply the change; nothing is stored then.
+    The caller has checked them with names.check_publishable.
+    """
+    wanted = {rdtype: a for rdtype, a in addresses.by_rdtype().items() if a is not None}
+    if all(getattr(host, names.field_of(rdtype)) == a for rdtype, a in wanted.items()):
+        host_mark_seen(host=host)
+        return False
+    return _apply_changes(host=host, changes=wanted, client=client, result="good")
+
+
+def host_delete_address(*, host: Host, rdtype: str, client: ClientInfo) -> bool:
+    """Remove the A or AAAA record; False when there was none."""
+    return _apply_changes(host=host, changes={rdtype: None}, client=client, result="deleted")
+
+
+def _apply_changes(
+    *, host: Host, changes: dict[str, str | None], client: ClientInfo, result: str
+) -> bool:
+    try:
+        with transaction.atomic():
+            current = host_lock_addresses(host_id=host.pk)
+            changed = {
+                rdtype: address
+                for rdtype, address in changes.items()
+                if current[names.field_of(rdtype)] != address
+            }
+            if not changed:
+                return False
+            # Fresh zone settings (the caller's copy may hold only a few columns).
+            domain = Domain.objects.get(pk=host.domain_id)
+            dns.replace_addresses(dns_server(domain), host.fqdn, changed, domain.ttl)
+            _store_changes(host.pk, current, changed, client, result)
+    except dns.DnsError as error:
+        host_record_server_fault(host=host, error=error, changes=changes, client=client)
+        domain_record_failure(domain_id=host.domain_id, error=error)
+        raise DnsFailure(error) from error
+    for rdtype, address in changed.items():
+        setattr(host, names.field_of(rdtype), address)
+    domain_record_success(domain=domain)
+    return True
+
+
+def host_lock_addresses(*, host_id: int) -> dict[str, str | None]:
+    """Lock the host row for this transaction and read its addresses.
+
+    Only the host row: a join would lock the zone's row too and queue every change in it.
+    """
+    return Host.objects.select_for_update().filter(pk=host_id).values("ipv4", "ipv6").get()
+
+
+def _store_changes(
+    host_id: int,
+    current: dict[str, str | None],
+    changed: dict[str, str | None],
+    client: ClientInfo,
+    result: str,
+) -> None:
+    """One UPDATE of the changed columns and one history row per changed family."""
+    now = timezone.now()
+    user_agent = client.user_agent[:255]
+    fields: dict = {"last_seen_at": now}
+    events = []
+    for rdtype, address in changed.items():
+        field = names.field_of(rdtype)
+        fields |= {
+            field: address,
+            f"{field}_updated_at": now,
+            f"{field}_source": client.source,
+            f"{field}_user_agent": user_agent,
+            f"{field}_tls": client.tls,
+        }
+        events.append(
+            UpdateEvent(
+                host_id=host_id,
+                family=rdtype,
+                old_address=current[field],
+                new_address=address,
+                source=client.source,
+                user_agent=user_agent,
+                tls=client.tls,
+                result=result,
+            )
+        )
+    Host.objects.filter(pk=host_id).update(**fields)
+    UpdateEvent.objects.bulk_create(events)
+
+
+def host_mark_seen(*, host: Host, now: datetime | None = None) -> None:
+    """Refresh "last seen" at most every DDNS_SEEN_THROTTLE_SECONDS (nochg must not write)."""
+    now = now or timezone.now()
+    threshold = now - timedelta(seconds=settings.DDNS_SEEN_THROTTLE_SECONDS)
+    if host.last_seen_at is None or host.last_seen_at < threshold:
+        Host.objects.filter(pk=host.pk).update(last_seen_at=now)
+        host.last_seen_at = now
+
+
+def host_delete(*, host: Host) -> bool:
+    """Delete the host at once and remove its records from DNS.
+
+    Returns True when the records are gone (or there were none). When the zone's server
+    does not answer, the name is kept as a RetiredName and the reconciler removes its
+    records once the server answers again; False is returned then. Either way the host
+    is gone for its owner and no record outlives it.
+    """
+    with transaction.atomic():
+        current = host_lock_addresses(host_id=host.pk)
+        Host.objects.filter(pk=host.pk).delete()
+        if not any(current.values()):
+            return True
+        domain = Domain.objects.get(pk=host.domain_id)
+        try:
+            dns.delete_names(dns_server(domain), [host.fqdn])
+        except dns.DnsError as error:
+            RetiredName.objects.update_or_create(
+                domain=domain, fqdn=host.fqdn, defaults={"last_error": str(error)}
+            )
+            failure = error
+        else:
+            return True
+    logger.warning("%s deleted; its records wait for the server: %s", host.fqdn, failure)
+    domain_record_failure(domain_id=domain.pk, error=failure)
+    return False
+
+
+def host_block(*, host: Host) -> None:
+    """An operator's block: updates are answered `abuse` until an operator lifts it."""
+    Host.objects.filter(pk=host.pk).update(abuse_blocked=True)
+    host.abuse_blocked = True
+
+
+def host_unblock(*, host: Host) -> None:
+    Host.objects.filter(pk=host.pk).update(abuse_blocked=False, abuse=False)
+    host.abuse_blocked = host.abuse = False
+
+
+def host_clear_abuse(*, host: Host) -> None:
+    """The owner may clear the abuse flag; an operator's block stays."""
+    Host.objects.filter(pk=host.pk).update(abuse=False)
+    host.abuse = False
+
+
+def history_prune(*, now: datetime | None = None) -> int:
+    """Delete update history older than DDNS_HISTORY_RETENTION_DAYS; returns rows removed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DDNS_HISTORY_RETENTION_DAYS)
+    deleted, _ = UpdateEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
