@@ -5,7 +5,9 @@ import re
 import pytest
 from django.test import Client
 
+from domains import reconcile, services
 from domains.models import Host
+from tests.support.bind import make_domain, unique_label
 from tests.support.web import body, nic
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +63,6 @@ def test_add_host_enforces_the_quota(alice_client, make_host, domain, settings):
 
 
 def test_add_host_offers_only_usable_zones(alice_client, bob, bind):
-    from tests.support.bind import make_domain
 
     private = make_domain(bind, name="locked.test", public=False, owner=bob)
     response = alice_client.post("/hosts/add/", {"label": "sneaky", "domain": private.pk})
@@ -110,6 +111,21 @@ def test_deleting_a_host_removes_its_records(alice_client, make_host, bind):
     alice_client.post(f"/hosts/{host.pk}/delete/")
     assert not Host.objects.filter(pk=host.pk).exists()
     assert bind.lookup(host.fqdn) == []
+
+
+def test_a_host_deleted_while_dns_is_down_is_gone_and_its_records_follow(
+    alice, alice_client, private_bind
+):
+    zone = make_domain(private_bind)
+    host, secret = services.host_register(domain=zone, label=unique_label(), owner=alice)
+    nic(Client(), host, secret, myip="192.0.2.115")
+    private_bind.stop()
+    response = alice_client.post(f"/hosts/{host.pk}/delete/", follow=True)
+    assert "will be removed as soon as it does" in body(response)
+    assert alice_client.get(f"/hosts/{host.pk}/").status_code == 404
+    private_bind.start()
+    reconcile.domain_reconcile(domain=zone)
+    assert private_bind.lookup(host.fqdn) == []
 
 
 def test_alice_clears_client_faults_and_abuse_but_not_a_block(alice_client, make_host):
