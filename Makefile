@@ -19,7 +19,7 @@ system-packages:
 	@bash scripts/system-packages.sh $(PACKAGES)
 
 run: install
-	@bash scripts/system-packages.sh bind9
+	@bash scripts/system-packages.sh bind9 bind9-dnsutils
 	$(PY) -m devtools.run
 
 # The local OpenID Connect provider the browser tests log in through.
@@ -32,11 +32,13 @@ test: install
 	$(MAKE) tests/portal/oidc/node_modules
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

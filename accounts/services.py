@@ -1,12 +1,12 @@
 """Writes on user accounts."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from domains import services as domain_services
 from domains.models import Domain, Host
 
 
-def user_delete(*, user: AbstractBaseUser) -> None:
+def user_delete(*, user: User) -> None:
     """Delete the account after its hosts and zones, each through its own service.
 
     Hosts go at once (a host whose server does not answer leaves its name to the

@@ -16,6 +16,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_delete(request: HttpRequest) -> HttpResponse:
+    assert request.user.is_authenticated  # login_required; narrows request.user to User
     if request.method != "POST":
         return render(request, "accounts/delete.html")
     try:

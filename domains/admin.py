@@ -5,6 +5,8 @@ from DNS first, a zone's server and key are tried with a signed test write befor
 are stored, and names (a zone's, a host's label and zone) never change after creation.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -14,8 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from domains import services
 from domains.models import Domain, Host, RetiredName, UpdateEvent
 
+if TYPE_CHECKING:
+    # What the mixin is always combined with, so mypy can check its super() calls.
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
 
-class ServiceDeletionMixin:
+
+class ServiceDeletionMixin(_ModelAdminBase):
     """Deletion through a service, with the confirmation page listing what goes with it.
 
     Django's own page would refuse (hosts are protected from cascades) or delete rows
@@ -52,7 +60,7 @@ class DomainForm(forms.ModelForm):
     def _post_clean(self):
         """After every other check: store nothing unless the service accepts it, test
         write included."""
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # private ModelForm hook, not in django-stubs
         if self.errors:
             return
         try:
@@ -155,10 +163,11 @@ class HostForm(forms.ModelForm):
 
     def _get_validation_exclusions(self):
         # The service checks the name (syntax, reserved, taken), in its own words.
-        return {*super()._get_validation_exclusions(), "label"}
+        # Private ModelForm hook, not in django-stubs.
+        return {*super()._get_validation_exclusions(), "label"}  # type: ignore[misc]
 
     def _post_clean(self):
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # private ModelForm hook, not in django-stubs
         if self.instance.pk is not None or self.errors:
             return
         try:

@@ -265,6 +265,6 @@ def _address(host: str) -> str:
     except ValueError:
         pass
     try:
-        return socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)[0][4][0]
+        return str(socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)[0][4][0])
     except OSError as exc:
         raise DnsUnreachable(f"cannot resolve name server {host}: {exc}") from None

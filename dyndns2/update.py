@@ -43,6 +43,7 @@ def update(request: NicRequest) -> list[Line]:
     host, refusal = _authorize(request)
     if refusal:
         return refusal
+    assert host is not None  # _authorize refuses whenever it has no host
     hostnames = protocol.hostnames(request.query.get("hostname"), host.fqdn)
     if len(hostnames) > settings.DDNS_MAX_HOSTS_PER_REQUEST:
         return [Line(protocol.NUMHOST)]
@@ -54,6 +55,7 @@ def delete(request: NicRequest) -> list[Line]:
     host, refusal = _authorize(request)
     if refusal:
         return refusal
+    assert host is not None  # _authorize refuses whenever it has no host
     try:
         addresses = protocol.requested_addresses(request.query, request.client)
     except names.BadAddress as exc:

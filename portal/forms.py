@@ -1,25 +1,31 @@
 """The portal's forms: they parse and check syntax; the services decide the rest (quota,
 reserved and taken names, whether a zone takes hosts) so every entry point agrees."""
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from domains import names, selectors
-from domains.models import TSIG_ALGORITHMS
+from domains.models import TSIG_ALGORITHMS, Domain
 
 
 class HostForm(forms.Form):
     label = forms.CharField(
         label=_("Name"), max_length=63, help_text=_("letters, digits and hyphens")
     )
-    domain = forms.ModelChoiceField(label=_("Zone"), queryset=None, empty_label=None)
+    domain: "forms.ModelChoiceField[Domain]" = forms.ModelChoiceField(
+        label=_("Zone"), queryset=None, empty_label=None
+    )
     comment = forms.CharField(label=_("Comment"), max_length=255, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["domain"].queryset = selectors.domains_usable_by(user)
+        # self.fields maps names to plain Fields; "domain" is the ModelChoiceField above.
+        field = cast("forms.ModelChoiceField[Domain]", self.fields["domain"])
+        field.queryset = selectors.domains_usable_by(user)
 
     def clean_label(self) -> str:
         return names.clean_label(self.cleaned_data["label"])

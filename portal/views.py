@@ -32,6 +32,7 @@ def host_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def host_add(request: HttpRequest) -> HttpResponse:
+    assert request.user.is_authenticated  # login_required; narrows request.user to User
     form = HostForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -76,7 +77,8 @@ def host_set_address(request: HttpRequest, pk: int) -> HttpResponse:
     host = selectors.host_of(request.user, pk)
     form = AddressForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["address"]))
+        # ErrorList yields message strings; django-stubs types its items more widely.
+        messages.error(request, " ".join(map(str, form.errors["address"])))
         return redirect("host-detail", pk=host.pk)
     address = form.cleaned_data["address"]
     try:

@@ -21,6 +21,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def zone_add(request: HttpRequest) -> HttpResponse:
+    assert request.user.is_authenticated  # login_required; narrows request.user to User
     form = ZoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

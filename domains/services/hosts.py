@@ -2,10 +2,11 @@
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ def host_register(
     *,
     domain: Domain,
     label: str,
-    owner: AbstractBaseUser,
+    owner: User,
     comment: str = "",
     by_operator: bool = False,
 ) -> tuple[Host, str]:
@@ -79,14 +80,14 @@ def _clean_comment(comment: str) -> str:
     return comment
 
 
-def _check_zone_open_to(domain: Domain, owner: AbstractBaseUser) -> None:
+def _check_zone_open_to(domain: Domain, owner: User) -> None:
     if not domain.enabled:
         raise ValidationError(f"zone {domain.name} is disabled", code="zone")
     if not (domain.public or domain.owner_id == owner.pk):
         raise ValidationError(f"zone {domain.name} does not take hosts from you", code="zone")
 
 
-def _check_quota(owner: AbstractBaseUser) -> None:
+def _check_quota(owner: User) -> None:
     limit = settings.DDNS_MAX_HOSTS_PER_USER
     if Host.objects.filter(owner=owner).count() >= limit:
         raise ValidationError(
@@ -117,7 +118,9 @@ def host_update_addresses(*, host: Host, addresses: Addresses, client: ClientInf
     Raises DnsFailure when the server did not apply the change; nothing is stored then.
     The caller has checked them with names.check_publishable.
     """
-    wanted = {rdtype: a for rdtype, a in addresses.by_rdtype().items() if a is not None}
+    wanted: dict[str, str | None] = {
+        rdtype: a for rdtype, a in addresses.by_rdtype().items() if a is not None
+    }
     if all(getattr(host, names.field_of(rdtype)) == a for rdtype, a in wanted.items()):
         host_mark_seen(host=host)
         return False
@@ -161,7 +164,10 @@ def host_lock_addresses(*, host_id: int) -> dict[str, str | None]:
 
     Only the host row: a join would lock the zone's row too and queue every change in it.
     """
-    return Host.objects.select_for_update().filter(pk=host_id).values("ipv4", "ipv6").get()
+    row = Host.objects.select_for_update().filter(pk=host_id).values("ipv4", "ipv6").get()
+    # A plain dict at runtime; callers index it by names.field_of(), which mypy cannot
+    # match against the TypedDict django-stubs infers for values().
+    return cast(dict[str, str | None], row)
 
 
 def _store_changes(

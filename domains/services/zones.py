@@ -3,7 +3,7 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ def domain_add(
     tsig_algorithm: str = "hmac-sha256",
     tsig_secret: str,
     public: bool = False,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     ttl: int | None = None,
     check: bool = False,
 ) -> Domain:
@@ -62,7 +62,7 @@ def domain_change(
     tsig_algorithm: str,
     tsig_secret: str | None = None,
     public: bool,
-    owner: AbstractBaseUser | None,
+    owner: User | None,
     ttl: int,
     check: bool = True,
 ) -> Domain:
