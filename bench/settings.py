@@ -8,3 +8,6 @@ ROOT_URLCONF = "bench.urls"
 # Without DEBUG, Django drops server errors silently; the bench wants to see them (they
 # land in gunicorn's output file, whose tail the bench prints when answers go wrong).
 LOGGING["loggers"]["django.request"] = {"handlers": ["console"], "level": "ERROR"}
+
+# One bench user owns every host the scenarios update.
+DDNS_MAX_HOSTS_PER_USER = 10_000

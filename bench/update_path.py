@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 from bench import profile, wrk  # noqa: E402
-from domains import crypto, dns, named  # noqa: E402
+from devtools import named  # noqa: E402
+from domains import crypto, dns  # noqa: E402
 
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
