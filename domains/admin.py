@@ -290,13 +290,8 @@ def _delete_hosts(request, hosts: list[Host]) -> None:
         )
 
 
-@admin.register(RetiredName)
-class RetiredNameAdmin(admin.ModelAdmin):
-    """Names of deleted hosts whose records wait for their server; the reconciler removes
-    them. Read-only: removing a row here would leave its records in DNS for ever."""
-
-    list_display = ["fqdn", "domain", "created_at", "last_error"]
-    list_filter = ["domain"]
+class RecordAdmin(admin.ModelAdmin):
+    """Rows the service writes as a record of what happened: shown, never edited here."""
 
     def has_add_permission(self, request):
         return False
@@ -304,12 +299,21 @@ class RetiredNameAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+
+@admin.register(RetiredName)
+class RetiredNameAdmin(RecordAdmin):
+    """Names of deleted hosts whose records wait for their server; the reconciler removes
+    them. Not deletable here: that would leave their records in DNS for ever."""
+
+    list_display = ["fqdn", "domain", "created_at", "last_error"]
+    list_filter = ["domain"]
+
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(UpdateEvent)
-class UpdateEventAdmin(admin.ModelAdmin):
+class UpdateEventAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "host",
@@ -322,9 +326,3 @@ class UpdateEventAdmin(admin.ModelAdmin):
     list_filter = ["family", "tls"]
     search_fields = ["host__fqdn", "source", "user_agent", "result"]
     list_select_related = ["host"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,18 +1,10 @@
 """/admin/login/ is the portal's login: throttled, and asking for the second factor."""
 
 import pytest
-from django.core.cache import cache
 
 from tests.support.accounts import PASSWORD, current_totp, enable_totp, login, verified_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()  # login throttling counts live in the cache
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,18 +5,10 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 
 from tests.support.accounts import PASSWORD, current_totp, enable_totp, login, verified_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()  # login throttling counts live in the cache
-    yield
-    cache.clear()
 
 
 @pytest.fixture

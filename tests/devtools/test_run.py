@@ -7,6 +7,11 @@ import pytest
 from devtools import named, run
 
 
+@pytest.fixture(autouse=True)
+def _free_web_port(monkeypatch):
+    monkeypatch.setattr(run, "WEB", f"127.0.0.1:{named.free_port()}")
+
+
 def test_a_web_server_that_exits_is_reported_with_its_output():
     part = run.Part("web server", [sys.executable, "-c", "print('port is taken'); exit(3)"])
     with pytest.raises(run.PartDidNotStart, match="exited with status 3") as failure:
@@ -16,7 +21,6 @@ def test_a_web_server_that_exits_is_reported_with_its_output():
 
 def test_a_web_server_that_never_listens_is_reported(monkeypatch):
     monkeypatch.setattr(run, "START_TIMEOUT", 1.0)
-    monkeypatch.setattr(run, "WEB", f"127.0.0.1:{named.free_port()}")
     sleeper = "import time; print('starting'); time.sleep(30)"
     part = run.Part("web server", [sys.executable, "-c", sleeper])
     try:

@@ -19,23 +19,17 @@ def run(*args) -> list[str]:
     return out.getvalue().splitlines()
 
 
+def create_domain(bind, secret: str, *extra: str) -> list[str]:
+    nameserver = f"127.0.0.1:{bind.port}"
+    return run(
+        "create_domain", "dyn.test", "--nameserver", nameserver, "--key-name", KEY_NAME,
+        "--secret", secret, *extra,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def zone(bind, alice):
-    run(
-        "create_domain",
-        "dyn.test",
-        "--nameserver",
-        f"127.0.0.1:{bind.port}",
-        "--key-name",
-        KEY_NAME,
-        "--algorithm",
-        "hmac-sha256",
-        "--secret",
-        bind.secret,
-        "--public",
-        "--owner",
-        "alice",
-    )
+    create_domain(bind, bind.secret, "--algorithm", "hmac-sha256", "--public", "--owner", "alice")
     return Domain.objects.get(name="dyn.test")
 
 
@@ -48,16 +42,7 @@ def test_create_domain_stores_the_zone_with_an_encrypted_secret(zone, bind, alic
 
 def test_create_domain_refuses_a_zone_whose_server_rejects_the_key(bind):
     with pytest.raises(CommandError, match="test write failed"):
-        run(
-            "create_domain",
-            "dyn.test",
-            "--nameserver",
-            f"127.0.0.1:{bind.port}",
-            "--key-name",
-            KEY_NAME,
-            "--secret",
-            crypto.new_tsig_secret(),
-        )
+        create_domain(bind, crypto.new_tsig_secret())
     assert not Domain.objects.exists()
 
 
