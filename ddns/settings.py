@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "dyndns2",
     "portal",
+    "failover",
 ]
 
 MIDDLEWARE = [
@@ -158,11 +159,24 @@ MFA_TOTP_ISSUER = env_str("DDNS_SITE_NAME", "Dynamic DNS")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Health-check locations: a worker started with `-Q checks.NAME` checks for location NAME.
+DDNS_CHECK_LOCATIONS = env_list("DDNS_CHECK_LOCATIONS", ["default"])
 CELERY_BEAT_SCHEDULE = {
     "prune-update-history": {"task": "domains.tasks.prune_history", "schedule": 3600.0},
     "reconcile-zones": {
         "task": "domains.tasks.reconcile_zones",
         "schedule": env_float("DDNS_RECONCILE_SECONDS", 300.0),
+    },
+    # Every second each location claims the group checks that are due; the claim is a
+    # conditional UPDATE, so a duplicated or lost tick is harmless.
+    **{
+        f"ha-checks-{location}": {
+            "task": "failover.tasks.check_due",
+            "schedule": 1.0,
+            "args": [location],
+            "options": {"queue": f"checks.{location}", "expires": 5},
+        }
+        for location in DDNS_CHECK_LOCATIONS
     },
 }
 
@@ -172,7 +186,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         app: {"handlers": ["console"], "level": env_str("DDNS_LOG_LEVEL", "INFO")}
-        for app in ("domains", "dyndns2", "portal", "accounts")
+        for app in ("domains", "dyndns2", "portal", "accounts", "failover")
     },
 }
 
@@ -210,3 +224,17 @@ DDNS_SITE_NAME = env_str("DDNS_SITE_NAME", "Dynamic DNS")
 DDNS_PUBLIC_URL = env_str("DDNS_PUBLIC_URL", "")
 DDNS_IPV4_SERVICE_HOST = env_str("DDNS_IPV4_SERVICE_HOST", "")
 DDNS_IPV6_SERVICE_HOST = env_str("DDNS_IPV6_SERVICE_HOST", "")
+
+# --- High availability ------------------------------------------------------------------
+
+# Whether users who are not staff may have private, loopback or link-local check targets
+# probed: off, so the checkers cannot be used to scan the operator's internal network.
+DDNS_HA_PRIVATE_TARGETS = env_bool("DDNS_HA_PRIVATE_TARGETS", False)
+# Before each round a location checks this reference (HOST:PORT, TCP) and each zone's
+# primary; when either fails it abstains instead of voting members down.
+DDNS_CHECK_CANARY = env_str("DDNS_CHECK_CANARY", "")
+# If more than this share of all groups would change their answer within one minute,
+# automatic changes stop: that is the checkers' own network failing, not the members.
+DDNS_HA_BREAKER_SHARE = env_float("DDNS_HA_BREAKER_SHARE", 0.5)
+# Most groups one check round takes (their members are probed concurrently).
+DDNS_HA_BATCH = env_int("DDNS_HA_BATCH", 500)

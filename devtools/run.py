@@ -187,6 +187,9 @@ def start_worker() -> Part | None:
             "--loglevel=warning",
             "--concurrency=1",
             f"--schedule={schedule}",
+            # The default queue, and the health checks of every configured location.
+            "--queues="
+            + ",".join(["celery", *(f"checks.{name}" for name in settings.DDNS_CHECK_LOCATIONS)]),
         ],
     )
 

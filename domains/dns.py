@@ -5,7 +5,7 @@ Functions take plain values and raise DnsError subclasses; callers never see dns
 
 import ipaddress
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dns.exception
@@ -116,6 +116,20 @@ def replace_addresses(server: Server, fqdn: str, addresses: Mapping[str, str | N
     _send(server, update)
 
 
+def replace_address_sets(
+    server: Server, fqdn: str, addresses: Mapping[str, Sequence[str]], ttl: int
+) -> None:
+    """Set each given record type ("A"/"AAAA") to exactly these addresses (none: delete),
+    in one message, so resolvers never see a half-changed set."""
+    update = _new_update(server)
+    name = _relative(fqdn, server.zone)
+    for rdtype, values in addresses.items():
+        update.delete(name, rdtype)
+        for address in values:
+            update.add(name, ttl, rdtype, address)
+    _send(server, update)
+
+
 def delete_names(server: Server, fqdns: list[str]) -> None:
     """Remove every record the service may have published at these names (A and AAAA;
     anything else at the name is the zone owner's and stays)."""
@@ -189,6 +203,16 @@ def lookup(server: Server, fqdn: str, rdtype: str) -> list[str]:
     return sorted(
         rdata.to_text() for rrset in response.answer if rrset.rdtype == wanted for rdata in rrset
     )
+
+
+def negative_ttl(server: Server) -> int:
+    """Seconds resolvers cache an empty answer in the zone (RFC 2308: the lesser of the
+    SOA record's TTL and its minimum field)."""
+    response = _exchange(server, dns.message.make_query(server.zone, "SOA"))
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return min(rrset.ttl, next(iter(rrset)).minimum)
+    raise DnsNotAuthoritative(f"{server.host}:{server.port} has no SOA for {server.zone}")
 
 
 def name_exists(server: Server, fqdn: str) -> bool:

@@ -87,6 +87,11 @@ class Host(models.Model):
     ipv6_user_agent = models.CharField(max_length=255, blank=True)
     ipv6_tls = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Several addresses per family with a TTL of their own, decided by a high-availability
+    # group ({"A": [...], "AAAA": [...], "ttl": 30}); null for a plain dynamic host. The
+    # group owns such a name: dyndns2 updates leave it alone. ipv4/ipv6 mirror the first
+    # address of each family, so every page shows something sensible.
+    published_set = models.JSONField(null=True, blank=True, editable=False)
 
     client_faults = models.PositiveIntegerField(default=0)
     client_fault_message = models.TextField(blank=True)
@@ -122,6 +127,11 @@ class Host(models.Model):
     def addresses(self) -> dict[str, str | None]:
         """The published addresses by record type (A, AAAA)."""
         return {rdtype: getattr(self, field) for rdtype, field in names.RDTYPE_FIELDS.items()}
+
+    @property
+    def managed(self) -> bool:
+        """Its records are decided by a high-availability group, not by dyndns2 updates."""
+        return self.published_set is not None
 
 
 class UpdateEvent(models.Model):

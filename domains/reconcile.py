@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from domains import dns, names, services
+from domains import dns, services
 from domains.models import Domain, Host, RetiredName
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ NO_RECORDS: dict[str, set[str]] = {"A": set(), "AAAA": set()}
 class Repair:
     fqdn: str
     found: dict[str, set[str]]
-    wanted: dict[str, str | None]
+    wanted: dict[str, list[str]]
 
 
 def domain_reconcile(*, domain: Domain) -> list[Repair]:
@@ -55,13 +55,23 @@ def _repair_host(
 ) -> Repair | None:
     with transaction.atomic():
         # Locked, so an update arriving meanwhile waits and the newest state wins.
-        current = services.host_lock_addresses(host_id=pk)
+        services.host_lock_addresses(host_id=pk)
+        wanted, ttl = _wanted(pk, ttl)
         found = published.get(fqdn, NO_RECORDS)
-        wanted = {rdtype: current[field] for rdtype, field in names.RDTYPE_FIELDS.items()}
-        if all(found[rdtype] == ({value} if value else set()) for rdtype, value in wanted.items()):
+        if all(found[rdtype] == set(values) for rdtype, values in wanted.items()):
             return None
-        dns.replace_addresses(server, fqdn, wanted, ttl)
+        dns.replace_address_sets(server, fqdn, wanted, ttl)
         return Repair(fqdn=fqdn, found=found, wanted=wanted)
+
+
+def _wanted(pk: int, zone_ttl: int) -> tuple[dict[str, list[str]], int]:
+    """The records the database wants at a host's name, and their TTL."""
+    host = Host.objects.only("ipv4", "ipv6", "published_set").get(pk=pk)
+    chosen = host.published_set
+    if chosen is not None:
+        return {"A": chosen["A"], "AAAA": chosen["AAAA"]}, chosen["ttl"]
+    singles = {rdtype: [a] if a else [] for rdtype, a in host.addresses().items()}
+    return singles, zone_ttl
 
 
 def _remove_retired(domain: Domain, published: dict, server: dns.Server) -> list[Repair]:

@@ -22,6 +22,7 @@ HOT_FIELDS = (
     "abuse",
     "abuse_blocked",
     "last_seen_at",
+    "published_set",
     "domain",
     "domain__enabled",
 )
@@ -85,6 +86,12 @@ def _authorize(request: NicRequest) -> tuple[Host | None, list[Line] | None]:
         return None, [Line(protocol.ABUSE)]
     if not host.domain.enabled:
         # A zone disabled by an operator behaves as if its hosts did not exist.
+        return None, [Line(protocol.NOHOST)]
+    if host.managed:
+        # A high-availability group decides this name's records; an update would fight it.
+        services.host_record_client_fault(
+            host_id=host.pk, message="updates refused: a high-availability group manages it"
+        )
         return None, [Line(protocol.NOHOST)]
     return host, None
 

@@ -132,6 +132,22 @@ def domain_check(*, domain: Domain) -> None:
         domain_record_success(domain=domain)
 
 
+def domain_reachable(*, domain: Domain) -> bool:
+    """Whether the zone's primary answers for the zone now (a read: its SOA)."""
+    try:
+        return bool(dns.lookup(dns_server(domain), domain.name, "SOA"))
+    except dns.DnsError:
+        return False
+
+
+def domain_negative_ttl(*, domain: Domain) -> int | None:
+    """How long resolvers cache "no such record" in this zone; None when unknown now."""
+    try:
+        return dns.negative_ttl(dns_server(domain))
+    except dns.DnsError:
+        return None
+
+
 def domain_delete(*, domain: Domain) -> None:
     """Remove every name the service published in the zone, then the zone and its hosts.
 
