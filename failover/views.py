@@ -61,11 +61,14 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    assert request.user.is_authenticated  # login_required
     group = selectors.group_of(request.user, pk)
     form = GroupForm(request.POST or None, instance=group)
     if request.method == "POST" and form.is_valid():
         try:
-            services.group_update(group=selectors.group_of(request.user, pk), **form.options())
+            services.group_update(
+                group=selectors.group_of(request.user, pk), by=request.user, **form.options()
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

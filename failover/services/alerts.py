@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,6 +13,7 @@ from django.core.mail import mail_admins, send_mail
 
 from domains import crypto
 from failover.models import Event
+from failover.services import targets
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +71,22 @@ def webhook_request(event: Event) -> tuple[str, bytes, dict[str, str]] | None:
     group = event.group
     if not group.webhook_url:
         return None
+    if not _may_call(group):
+        logger.warning("webhook of %s not called: it leads to an internal address", group)
+        return None
     body = payload(event)
     secret = crypto.decrypt(group.webhook_secret_encrypted)
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, body)}
     return group.webhook_url, body, headers
+
+
+def _may_call(group) -> bool:
+    """Users may not make the service call into the operator's network (checked when
+    sent: the webhook's name may point elsewhere since it was saved)."""
+    owner = group.host.owner
+    if group.internal_targets or owner.is_staff or settings.DDNS_HA_PRIVATE_TARGETS:
+        return True
+    return not targets.resolves_internal(urlsplit(group.webhook_url).hostname or "")
 
 
 def notify_operators(*, reason: str) -> None:

@@ -1,10 +1,10 @@
 """Configuring groups and members: validation every entry point shares, and the first
 answer (the configured primary, published before the first check completes)."""
 
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -18,10 +18,9 @@ from domains.models import Host
 from failover import probes
 from failover.models import SWITCHES, Event, Group, Member, Schedule
 from failover.services.answers import group_decide
+from failover.services.targets import INTERNAL_KINDS, target_refusal  # noqa: F401
 
 MAX_MEMBERS = 32
-# What a user who is not staff may not have probed (DDNS_HA_PRIVATE_TARGETS lifts it).
-INTERNAL_KINDS = ("is_private", "is_loopback", "is_link_local", "is_reserved", "is_unspecified")
 
 
 @dataclass(frozen=True)
@@ -84,22 +83,6 @@ def check_spec(group: Group) -> probes.CheckSpec:
     )
 
 
-def target_refusal(target: str, owner: User | None) -> str | None:
-    """Why this owner may not have `target` probed, or None (operators, given as None,
-    may probe anything). Names are checked when they are resolved, at check time
-    (failover.services.rounds)."""
-    if owner is None or owner.is_staff or settings.DDNS_HA_PRIVATE_TARGETS:
-        return None
-    try:
-        address = ipaddress.ip_address(target)
-    except ValueError:
-        return None
-    for kind in INTERNAL_KINDS:
-        if getattr(address, kind):
-            return f"{target} is an internal address: only operators may have it checked"
-    return None
-
-
 def group_create(
     *, host: Host, members: list[MemberSpec], by: User | None, **options: object
 ) -> tuple[Group, str]:
@@ -119,7 +102,7 @@ def group_create(
     group = Group(host=host, internal_targets=by is None or by.is_staff, **options)
     webhook_secret = secrets.token_urlsafe(32)
     group.webhook_secret_encrypted = crypto.encrypt(webhook_secret)
-    _validate(group)
+    _validate(group, by)
     with transaction.atomic():
         group.save()
         for spec in members:
@@ -130,16 +113,16 @@ def group_create(
     return group, webhook_secret
 
 
-def group_update(*, group: Group, **options: object) -> Group:
+def group_update(*, group: Group, by: User | None, **options: object) -> Group:
     """Change the check or the policy; the next round uses it."""
     for field, value in options.items():
         setattr(group, field, value)
-    _validate(group)
+    _validate(group, by)
     group.save()
     return group
 
 
-def _validate(group: Group) -> None:
+def _validate(group: Group, by: User | None = None) -> None:
     try:
         group.full_clean(exclude=["host", "answer", "webhook_secret_encrypted"])
     except ValidationError as error:
@@ -152,6 +135,10 @@ def _validate(group: Group) -> None:
             ]
         ) from None
     parse_codes(group.expected_codes)
+    webhook_host = urlsplit(group.webhook_url).hostname or ""
+    refusal = webhook_host and not group.internal_targets and target_refusal(webhook_host, by)
+    if refusal:
+        raise ValidationError(f"webhook: {refusal}")
     if not isinstance(group.headers, list) or not all(
         isinstance(h, list | tuple) and len(h) == 2 for h in group.headers
     ):
