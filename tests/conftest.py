@@ -9,6 +9,9 @@ from domains import services
 from tests.support.bind import make_domain, start_bind, unique_label
 from tests.support.web import logged_in
 
+# Browser, live-server and OpenID Connect provider fixtures, for every package's tests.
+pytest_plugins = ["tests.support.browser"]
+
 
 @pytest.fixture(scope="session")
 def bind():

@@ -1,4 +1,5 @@
-"""Browser fixtures: Debian's headless Chromium driven by Playwright against the live server.
+"""Browser fixtures (a pytest plugin, see tests/conftest.py): Debian's headless Chromium
+driven by Playwright against the live server.
 
 Everything runs on loopback: pytest-django's live server on 127.0.0.1, the session's real
 named, and a local OpenID Connect provider (oidc-provider on Node, see oidc/server.mjs).
@@ -33,7 +34,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # Short enough that a missing element fails the test quickly, long enough for a DNS update.
 TIMEOUT_MS = 10_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-OIDC_DIR = Path(__file__).resolve().parent / "oidc"
+OIDC_DIR = Path(__file__).resolve().parents[1] / "portal" / "oidc"
 OIDC_PROVIDER_ID = "local-oidc"
 
 
