@@ -323,3 +323,22 @@ def test_a_round_that_dies_mid_failover_is_completed_by_the_next_with_one_event(
     check()
     assert served(bind, group) == ["192.0.2.22"]
     assert kinds(group).count("failover") == 1
+
+
+@pytest.mark.parametrize(("verify", "moves"), [(True, True), (False, False)])
+def test_https_checks_verify_certificates_unless_told_not_to(domain, alice, bind, verify, moves):
+    import trustme
+
+    untrusted = trustme.CA()
+    servers = Members(2, cert=untrusted.issue_cert("127.0.0.21", "127.0.0.22"))
+    try:
+        group = make_group(domain, alice, servers, check_kind="https", tls_verify=verify)
+        check(2)
+        assert served(bind, group) == ["192.0.2.21"]  # all down keeps the primary
+        healths = set(group.members.values_list("health", flat=True))
+        assert healths == ({"down"} if moves else {"up"})
+        if moves:
+            reason = Probe.objects.filter(member__group=group).first().last_reason
+            assert "TLS verification failed" in reason
+    finally:
+        servers.stop()
