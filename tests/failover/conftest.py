@@ -1,6 +1,21 @@
 import pytest
 
 from ddns.celery import app
+from tests.support.groups import Members
+
+
+@pytest.fixture(autouse=True)
+def _loopback_targets(settings):
+    # Members here are probed on 127.0.0.x, which only operators may do by default.
+    settings.DDNS_HA_PRIVATE_TARGETS = True
+
+
+@pytest.fixture
+def members():
+    """Two or three members on loopback (group tests use up to three)."""
+    servers = Members(3)
+    yield servers
+    servers.stop()
 
 
 @pytest.fixture(autouse=True)

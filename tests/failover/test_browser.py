@@ -6,16 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.bind import unique_label
-from tests.support.groups import Members, check
+from tests.support.groups import check
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def members():
-    servers = Members(2)
-    yield servers
-    servers.stop()
 
 
 def check_aside(times: int = 1) -> None:

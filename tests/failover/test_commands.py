@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.support.bind import unique_label
-from tests.support.groups import Members, check
+from tests.support.groups import check
 
 pytestmark = pytest.mark.django_db
 
@@ -15,13 +15,6 @@ def run(*args) -> list[str]:
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue().splitlines()
-
-
-@pytest.fixture
-def members():
-    servers = Members(2)
-    yield servers
-    servers.stop()
 
 
 def test_the_talks_vault_example_from_the_command_line(make_host, members, bind):

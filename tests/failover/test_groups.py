@@ -15,19 +15,6 @@ from tests.support.web import body, nic
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _loopback_targets(settings):
-    # Members here are probed on 127.0.0.x, which only operators may do by default.
-    settings.DDNS_HA_PRIVATE_TARGETS = True
-
-
-@pytest.fixture
-def members():
-    servers = Members(3)
-    yield servers
-    servers.stop()
-
-
 def kinds(group: Group) -> list[str]:
     return list(Event.objects.filter(group=group).order_by("id").values_list("kind", flat=True))
 

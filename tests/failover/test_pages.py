@@ -4,22 +4,10 @@ import pytest
 
 from failover.models import Group
 from tests.support.bind import unique_label
-from tests.support.groups import Members, check
+from tests.support.groups import check
 from tests.support.web import body
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _loopback_targets(settings):
-    settings.DDNS_HA_PRIVATE_TARGETS = True
-
-
-@pytest.fixture
-def members():
-    servers = Members(2)
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture

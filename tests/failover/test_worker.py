@@ -10,16 +10,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 
 from ddns.celery import app
-from tests.support.groups import Members, make_group, served
+from tests.support.groups import make_group, served
 
 DEADLINE = 20.0
-
-
-@pytest.fixture
-def members():
-    servers = Members(2)
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.liveserver = "127.0.0.1"
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def _async_unsafe_allowed() -> Iterator[None]:
     # Playwright's sync API keeps an asyncio event loop running on the test thread while the
     # browser is open, and Django then refuses every ORM call from that thread (fixtures
@@ -58,7 +58,9 @@ def _async_unsafe_allowed() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="package")
+# Per module: while it is open, Playwright's event loop runs on the test thread, and the
+# other tests of a package (asyncio.run in the health probes) must not find it there.
+@pytest.fixture(scope="module")
 def browser(_async_unsafe_allowed, live_server) -> Iterator[Browser]:
     assert urlsplit(live_server.url).hostname == "127.0.0.1", (
         f"the browser tests need the live server on 127.0.0.1, not {live_server.url}"
