@@ -87,6 +87,8 @@ def host_set_address(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.DnsFailure as error:
         report_dns_failure(request, error)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(
             request,
@@ -103,6 +105,8 @@ def host_delete_address(request: HttpRequest, pk: int, rdtype: str) -> HttpRespo
         services.host_delete_address(host=host, rdtype=rdtype, client=_client(request))
     except services.DnsFailure as error:
         report_dns_failure(request, error)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The %(type)s record was removed.") % {"type": rdtype})
     return redirect("host-detail", pk=host.pk)

@@ -135,6 +135,11 @@ def host_delete_address(*, host: Host, rdtype: str, client: ClientInfo) -> bool:
 def _apply_changes(
     *, host: Host, changes: dict[str, str | None], client: ClientInfo, result: str
 ) -> bool:
+    if host.managed:
+        raise ValidationError(
+            f"{host.fqdn} follows a high-availability group; change its members instead",
+            code="managed",
+        )
     try:
         with transaction.atomic():
             current = host_lock_addresses(host_id=host.pk)

@@ -329,3 +329,15 @@ def test_https_checks_verify_certificates_unless_told_not_to(domain, alice, bind
             assert "TLS verification failed" in reason
     finally:
         servers.stop()
+
+
+def test_a_generic_name_cannot_be_set_by_hand_in_the_portal(
+    domain, alice, alice_client, bind, members
+):
+    group = make_group(domain, alice, members)
+    response = alice_client.post(
+        f"/hosts/{group.host_id}/address/", {"address": "203.0.113.5"}, follow=True
+    )
+    assert "follows a high-availability group" in body(response)
+    assert "failover group" in body(alice_client.get(f"/hosts/{group.host_id}/"))
+    assert served(bind, group) == ["192.0.2.21"]
