@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test lint format bench install system-packages clean
+.PHONY: run test lint format bench bench-ha install system-packages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ format: install
 bench: install
 	@bash scripts/system-packages.sh bind9 wrk
 	$(PY) bench/update_path.py
+
+# High availability: checks/s one worker keeps on schedule, and failover time through
+# Celery beat and a worker (docs/performance.md). Needs PostgreSQL and Redis on loopback.
+bench-ha: install
+	@bash scripts/system-packages.sh bind9
+	$(PY) bench/checks.py
+	$(PY) bench/failover.py
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -17,7 +17,8 @@ from pathlib import Path
 
 RATE = 250  # samples/s per worker: fine enough for 10 s runs, cheap enough on 2 cores
 # Frames of our own code, as py-spy names files (relative to their sys.path entry).
-PROJECT_PACKAGES = ("(domains/", "(dyndns2/", "(portal/", "(accounts/", "(bench/", "(ddns/")
+PROJECT_APPS = ("domains", "dyndns2", "portal", "accounts", "failover", "bench", "ddns")
+PROJECT_PACKAGES = tuple(f"({app}/" for app in PROJECT_APPS)
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^:()]+):(?P<line>\d+)\)$")
 
 

@@ -5,25 +5,26 @@ commands can call it. A network outcome never raises: refusals, timeouts, TLS fa
 unresolvable names come back as a failed ProbeResult whose reason is a sentence for people.
 Only a CheckSpec that cannot make sense raises (ValueError, when it is built).
 
-One Prober keeps one httpx client per TLS setting, so repeated probes of a member reuse
-their connection, and bounds how many probes run at once.
+One Prober keeps its connections to each member, so repeated probes of a member reuse
+them, and bounds how many probes run at once.
 """
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import math
 import os
 import socket
 import ssl
+import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
 
-import httpx
 from cryptography import x509
 
 VAULT_CODES = {
@@ -42,10 +43,13 @@ VAULT_HEALTH_PATH = "/v1/sys/health"
 KINDS = frozenset({"http", "https", "tcp", "vault"})
 METHODS = frozenset({"GET", "HEAD"})
 BODY_LIMIT = 64 * 1024
+HEAD_LIMIT = 64 * 1024  # longest status or header line
+MAX_HEADERS = 100
 # Long enough to reuse a connection between probes a few seconds apart; a server that
 # closes it earlier costs one retry (see _send).
 KEEPALIVE_SECONDS = 30.0
 KEEPALIVE_PER_MEMBER = 4  # idle connections kept per member, for overlapping checks
+KEPT_SECONDS = 600.0  # how long probe_all_sync keeps one Prober per thread
 
 
 @dataclass(frozen=True)
@@ -129,23 +133,13 @@ class _Endpoint:
 class _Progress:
     """How far one probe got, so that a deadline can say which step it cut short."""
 
-    STEPS = {
-        "connection.connect_tcp.started": "connect",
-        "connection.start_tls.started": "tls",
-        "http11.send_request_headers.started": "answer",
-    }
-
     def __init__(self, target: str, timeout: float) -> None:
         self.target, self.timeout = target, timeout
         self.started = time.monotonic()
-        self.step = "resolve"
+        self.step = "resolve"  # then connect, tls, answer, body
         self.endpoint: _Endpoint | None = None
         self.status: int | None = None
         self.fresh_connection = False
-
-    async def trace(self, event: str, info: dict[str, Any]) -> None:
-        self.step = self.STEPS.get(event, self.step)
-        self.fresh_connection |= event == "connection.connect_tcp.started"
 
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000
@@ -177,22 +171,97 @@ async def probe(spec: CheckSpec, target: str, client: "Prober | None" = None) ->
 def probe_all_sync(
     jobs: Sequence[tuple[CheckSpec, str]], concurrency: int = 200
 ) -> list[ProbeResult]:
-    """probe_all for synchronous callers (Celery tasks); not from inside an event loop."""
+    """probe_all for synchronous callers (Celery tasks); not from inside an event loop.
 
-    async def run() -> list[ProbeResult]:
-        async with Prober(concurrency=concurrency) as prober:
-            return await prober.probe_all(jobs, concurrency)
+    Each thread keeps its Prober between calls, on an event loop of its own: a worker's
+    rounds reuse the previous rounds' connections and TLS contexts instead of opening and
+    building them again.
+    """
+    kept = _kept_prober(concurrency)
+    try:
+        return kept.loop.run_until_complete(kept.prober.probe_all(jobs, concurrency))
+    except BaseException:
+        # Cut short (e.g. the worker is stopping): its tasks stay on the loop; start afresh.
+        _kept.prober = None
+        raise
 
-    return asyncio.run(run())
+
+@dataclass
+class _KeptProber:
+    prober: "Prober"
+    loop: asyncio.AbstractEventLoop
+    pid: int
+    renew_at: float
+    concurrency: int
+
+    def usable(self, concurrency: int) -> bool:
+        return time.monotonic() < self.renew_at and concurrency <= self.concurrency
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing is a courtesy to the members
+            self.loop.run_until_complete(self.prober.__aexit__(None, None, None))
+        self.loop.close()
+
+
+_kept = threading.local()
+
+
+def _kept_prober(concurrency: int) -> _KeptProber:
+    """This thread's prober; renewed every KEPT_SECONDS (a changed CA store is read, the
+    connections of members that are gone are dropped), never shared with a forked child."""
+    kept: _KeptProber | None = getattr(_kept, "prober", None)
+    if kept is not None and kept.pid != os.getpid():
+        kept = None  # the parent's loop and sockets: not ours to use or close
+    if kept is not None and not kept.usable(concurrency):
+        kept.close()
+        kept = None
+    if kept is None:
+        slots = max(concurrency, 200)
+        renew_at = time.monotonic() + KEPT_SECONDS
+        kept = _KeptProber(Prober(slots), asyncio.new_event_loop(), os.getpid(), renew_at, slots)
+        _kept.prober = kept
+    return kept
+
+
+@dataclass
+class _Connection:
+    """One HTTP/1.1 connection to a member, idle in its pool between requests."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+
+    def reusable(self) -> bool:
+        # A member that closed it while idle shows as EOF once the loop has run.
+        idle = time.monotonic() - self.idle_since
+        closed = self.writer.is_closing() or self.reader.at_eof()
+        return not closed and idle < KEEPALIVE_SECONDS
+
+    def close(self) -> None:
+        # Abort, not a graceful TLS shutdown: a member slow to acknowledge must not hold us.
+        self.writer.transport.abort()
+
+
+# What a pooled connection is for: trust (verify, CA file), scheme, address, port, TLS
+# server name. A connection keeps the name and trust it was verified with: reusing it for
+# another would skip that one's verification.
+_PoolKey = tuple[bool, str, str, str, int, str]
 
 
 class Prober:
-    """Probes many members concurrently, keeping connections between probes."""
+    """Probes many members concurrently, keeping connections between probes.
+
+    Its own small HTTP/1.1 client on asyncio streams rather than a general one: a check
+    needs one request and its status, and a general client's layers (request models,
+    cookies, redirects, cancel scopes) cost several times the CPU of the exchange itself.
+    No cookies are kept, redirects are not followed, no proxy is used.
+    """
 
     def __init__(self, concurrency: int = 200) -> None:
         self._concurrency = max(1, concurrency)
         self._slots = asyncio.Semaphore(self._concurrency)
-        self._clients: dict[tuple[bool, str], httpx.AsyncClient] = {}
+        self._contexts: dict[tuple[bool, str], ssl.SSLContext] = {}
+        self._idle: dict[_PoolKey, list[_Connection]] = {}
         self._closed = False
 
     async def __aenter__(self) -> "Prober":
@@ -200,8 +269,10 @@ class Prober:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._closed = True
-        clients, self._clients = list(self._clients.values()), {}
-        await asyncio.gather(*(client.aclose() for client in clients))
+        idle, self._idle = self._idle, {}
+        for connection in (c for connections in idle.values() for c in connections):
+            connection.close()
+        await asyncio.sleep(0)  # the transports close their sockets on the next loop pass
 
     async def probe(self, spec: CheckSpec, target: str) -> ProbeResult:
         if self._closed:
@@ -222,57 +293,49 @@ class Prober:
 
         return list(await asyncio.gather(*(one(spec, target) for spec, target in jobs)))
 
-    def _client(self, spec: CheckSpec) -> httpx.AsyncClient:
-        """The client for the spec's trust setting; loading a CA store takes tens of ms."""
-        trust = (True, "") if spec.kind == "http" else (spec.tls_verify, spec.ca_file)
-        if trust not in self._clients:
-            self._clients[trust] = _new_client(_ssl_context(*trust), self._concurrency)
-        return self._clients[trust]
+    def _context(self, spec: CheckSpec) -> ssl.SSLContext | None:
+        """The TLS context for the spec's trust setting; loading a CA store takes tens of ms."""
+        if spec.kind in ("http", "tcp"):
+            return None
+        trust = (spec.tls_verify, spec.ca_file)
+        if trust not in self._contexts:
+            self._contexts[trust] = _ssl_context(*trust)
+        return self._contexts[trust]
 
+    async def _connect(
+        self, key: _PoolKey, context: ssl.SSLContext | None, progress: _Progress, fresh: bool
+    ) -> _Connection:
+        """An idle connection of this pool, or a new one (connect, then the TLS handshake);
+        `fresh`: a new one, and the idle ones are dropped (the member closed one of them,
+        so it has likely closed the others too)."""
+        idle = self._idle.get(key, [])
+        while idle and fresh:
+            idle.pop().close()
+        while idle:
+            connection = idle.pop()
+            if connection.reusable():
+                return connection
+            connection.close()
+        progress.fresh_connection = True
+        _, _, _, address, port, server_name = key
+        reader, writer = await asyncio.open_connection(address, port, limit=HEAD_LIMIT)
+        connection = _Connection(reader, writer)
+        if context is not None:
+            progress.step = "tls"
+            try:
+                await writer.start_tls(context, server_hostname=server_name)
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
-def _new_client(context: ssl.SSLContext, concurrency: int) -> httpx.AsyncClient:
-    # No cookies: a load balancer's sticky cookie from one member must not reach the next.
-    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-    # trust_env=False: a probe goes straight to the member, never through an HTTP(S)_PROXY.
-    return httpx.AsyncClient(
-        transport=_PoolPerMember(context, concurrency),
-        cookies=no_cookies,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": "ddns-failover-probe", "Accept-Encoding": "identity"},
-    )
-
-
-class _PoolPerMember(httpx.AsyncBaseTransport):
-    """One small connection pool per member (scheme, address, port, SNI name) in a client.
-
-    httpcore's pool scans every connection it holds on each request and each response, so
-    a single pool for 200 members costs seconds of CPU per round; one per member stays linear.
-    The SNI name is part of the key because a pooled connection keeps the name it was
-    opened with: reusing it for another name would skip that name's verification.
-    """
-
-    def __init__(self, context: ssl.SSLContext, concurrency: int) -> None:
-        self._context = context
-        self._limits = httpx.Limits(
-            max_connections=concurrency,
-            max_keepalive_connections=KEEPALIVE_PER_MEMBER,
-            keepalive_expiry=KEEPALIVE_SECONDS,
-        )
-        self._pools: dict[tuple[str, str, int | None, str], httpx.AsyncHTTPTransport] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        sni = str(request.extensions.get("sni_hostname", ""))
-        member = (request.url.scheme, request.url.host, request.url.port, sni)
-        if member not in self._pools:
-            self._pools[member] = httpx.AsyncHTTPTransport(
-                verify=self._context, limits=self._limits, trust_env=False
-            )
-        return await self._pools[member].handle_async_request(request)
-
-    async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        await asyncio.gather(*(pool.aclose() for pool in pools))
+    def _release(self, key: _PoolKey, connection: _Connection) -> None:
+        idle = self._idle.setdefault(key, [])
+        if self._closed or len(idle) >= KEEPALIVE_PER_MEMBER:
+            connection.close()
+            return
+        connection.idle_since = time.monotonic()
+        idle.append(connection)
 
 
 def _ssl_context(verify: bool, ca_file: str) -> ssl.SSLContext:
@@ -298,8 +361,10 @@ def _resolver() -> ThreadPoolExecutor:
     return _resolvers[pid]
 
 
+@functools.lru_cache(maxsize=4096)
 def _address(target: str) -> str:
-    """The target as a normalised IP address, or "" when it is a host name."""
+    """The target as a normalised IP address, or "" when it is a host name (cached:
+    parsing an address costs more than the rest of resolving it)."""
     try:
         return str(ipaddress.ip_address(target.strip("[]")))
     except ValueError:
@@ -308,8 +373,9 @@ def _address(target: str) -> str:
 
 async def _resolve(target: str, port: int) -> list[_Endpoint]:
     """Addresses to try, in the resolver's order; an address target is used as it is."""
-    if _address(target):
-        return [_Endpoint(_address(target), port)]
+    address = _address(target)
+    if address:
+        return [_Endpoint(address, port)]
     loop = asyncio.get_running_loop()
     infos = await loop.run_in_executor(
         _resolver(), lambda: socket.getaddrinfo(target, port, type=socket.SOCK_STREAM)
@@ -321,19 +387,23 @@ async def _resolve(target: str, port: int) -> list[_Endpoint]:
 async def _probe(prober: Prober, spec: CheckSpec, target: str) -> ProbeResult:
     try:
         # Before the clock starts: loading a CA store is our cost, not the member's latency.
-        client = None if spec.kind == "tcp" else prober._client(spec)
+        context = prober._context(spec)
     except OSError as exc:  # ssl.SSLError is one too
         return ProbeResult(False, f"cannot load the CA bundle {spec.ca_file}: {exc}", 0.0)
     progress = _Progress(target, spec.timeout)
     try:
         async with asyncio.timeout(spec.timeout):
-            return await _probe_endpoints(client, spec, target, progress)
+            return await _probe_endpoints(prober, context, spec, target, progress)
     except TimeoutError:
         return progress.timed_out()
 
 
 async def _probe_endpoints(
-    client: httpx.AsyncClient | None, spec: CheckSpec, target: str, progress: _Progress
+    prober: Prober,
+    context: ssl.SSLContext | None,
+    spec: CheckSpec,
+    target: str,
+    progress: _Progress,
 ) -> ProbeResult:
     try:
         endpoints = await _resolve(target, spec.port)
@@ -343,10 +413,10 @@ async def _probe_endpoints(
     result = progress.result(False, f"cannot resolve {target} (no address)")
     for endpoint in endpoints:
         progress.endpoint, progress.step = endpoint, "connect"
-        if client is None:
+        if spec.kind == "tcp":
             result = await _probe_tcp(endpoint, progress)
         else:
-            result = await _probe_http(client, spec, endpoint, progress)
+            result = await _probe_http(prober, context, spec, endpoint, progress)
         # A name with several addresses is healthy when one of them accepts connections.
         if result.ok or progress.step != "connect":
             return result
@@ -364,64 +434,68 @@ async def _probe_tcp(endpoint: _Endpoint, progress: _Progress) -> ProbeResult:
 
 
 async def _probe_http(
-    client: httpx.AsyncClient, spec: CheckSpec, endpoint: _Endpoint, progress: _Progress
+    prober: Prober,
+    context: ssl.SSLContext | None,
+    spec: CheckSpec,
+    endpoint: _Endpoint,
+    progress: _Progress,
 ) -> ProbeResult:
     try:
-        return await _send(client, spec, endpoint, progress)
-    except httpx.TimeoutException:
-        return progress.timed_out()
-    except (httpx.HTTPError, OSError) as exc:
+        return await _send(prober, context, spec, endpoint, progress)
+    except (OSError, _BadAnswer) as exc:  # ssl errors are OSErrors
         return progress.result(False, _failure_reason(exc, endpoint))
-    except (httpx.InvalidURL, ValueError) as exc:  # e.g. an SNI name ssl will not send
+    except ValueError as exc:  # e.g. an SNI name ssl will not send
         return progress.result(False, f"cannot probe {endpoint.label}: {exc}")
 
 
 async def _send(
-    client: httpx.AsyncClient, spec: CheckSpec, endpoint: _Endpoint, progress: _Progress
+    prober: Prober,
+    context: ssl.SSLContext | None,
+    spec: CheckSpec,
+    endpoint: _Endpoint,
+    progress: _Progress,
 ) -> ProbeResult:
     try:
-        return await _exchange(client, spec, endpoint, progress)
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        return await _exchange(prober, context, spec, endpoint, progress)
+    except (_Disconnected, ConnectionError):
         # A pooled connection the server closed just as we sent on it: ask once more on a
         # fresh one, as browsers do, rather than call the member down.
         if progress.fresh_connection or progress.step != "answer":
             raise
-        return await _exchange(client, spec, endpoint, progress)
+        return await _exchange(prober, context, spec, endpoint, progress, fresh=True)
 
 
 async def _exchange(
-    client: httpx.AsyncClient, spec: CheckSpec, endpoint: _Endpoint, progress: _Progress
+    prober: Prober,
+    context: ssl.SSLContext | None,
+    spec: CheckSpec,
+    endpoint: _Endpoint,
+    progress: _Progress,
+    fresh: bool = False,
 ) -> ProbeResult:
-    request = _build_request(client, spec, endpoint, progress)
+    scheme = "http" if context is None else "https"
+    server_name = (spec.sni or endpoint.name or endpoint.address) if context else ""
+    key = (spec.tls_verify, spec.ca_file, scheme, endpoint.address, endpoint.port, server_name)
     progress.fresh_connection = False
-    response = await client.send(request, stream=True)
+    connection = await prober._connect(key, context, progress, fresh)
+    reusable = False
     try:
-        progress.step, progress.status = "body", response.status_code
-        problem = _certificate_problem(response, spec, endpoint)
-        body = b"" if request.method == "HEAD" else await _read_body(response)
+        progress.step = "answer"
+        method = _method(spec)
+        connection.writer.write(_request(spec, method, endpoint, scheme))
+        progress.status, keep_alive, headers = await _read_head(connection.reader)
+        progress.step = "body"
+        problem = _certificate_problem(connection, spec, endpoint)
+        body, complete = await _read_body(connection.reader, method, progress.status, headers)
+        reusable = keep_alive and complete
     finally:
-        await response.aclose()
+        if reusable:
+            prober._release(key, connection)
+        else:
+            connection.close()
     if problem:
         return progress.result(False, problem)
     return _judge(spec, endpoint, body, progress)
-
-
-def _build_request(
-    client: httpx.AsyncClient, spec: CheckSpec, endpoint: _Endpoint, progress: _Progress
-) -> httpx.Request:
-    scheme = "http" if spec.kind == "http" else "https"
-    path = VAULT_HEALTH_PATH if spec.kind == "vault" and spec.path == "/" else spec.path
-    extensions: dict[str, Any] = {"trace": progress.trace}
-    server_name = spec.sni or endpoint.name
-    if scheme == "https" and server_name:
-        extensions["sni_hostname"] = server_name
-    return client.build_request(
-        _method(spec),
-        f"{scheme}://{endpoint.host}:{endpoint.port}{path}",
-        headers=_headers(spec, endpoint, scheme),
-        timeout=spec.timeout,
-        extensions=extensions,
-    )
 
 
 def _method(spec: CheckSpec) -> str:
@@ -431,24 +505,117 @@ def _method(spec: CheckSpec) -> str:
     return spec.method.upper()
 
 
-def _headers(spec: CheckSpec, endpoint: _Endpoint, scheme: str) -> list[tuple[str, str]]:
-    """The spec's headers; a name target also sends its name as Host, as a browser would."""
-    given = {name.lower() for name, _ in spec.headers}
-    if not endpoint.name or "host" in given:
-        return list(spec.headers)
+# What may stand in a request target unescaped (RFC 3986 path and query characters, and
+# "%" so that the owner's own escapes are kept); anything else is percent-encoded.
+_TARGET_SAFE = "/?:@!$&'()*+,;=-._~%"
+
+
+@functools.lru_cache(maxsize=4096)
+def _request(spec: CheckSpec, method: str, endpoint: _Endpoint, scheme: str) -> bytes:
+    """The request's bytes (cached: a member is asked the same thing every interval)."""
+    path = VAULT_HEALTH_PATH if spec.kind == "vault" and spec.path == "/" else spec.path
+    target = urllib.parse.quote(path.partition("#")[0], safe=_TARGET_SAFE)
     default_port = {"http": 80, "https": 443}[scheme] == endpoint.port
-    name = endpoint.name.encode("idna").decode("ascii")  # headers are ASCII
-    host = name if default_port else f"{name}:{endpoint.port}"
-    return [("Host", host), *spec.headers]
+    given = {name.lower() for name, _ in spec.headers}
+    defaults = [
+        ("Host", endpoint.host if default_port else f"{endpoint.host}:{endpoint.port}"),
+        ("User-Agent", "ddns-failover-probe"),
+        ("Accept", "*/*"),
+        ("Accept-Encoding", "identity"),
+        ("Connection", "keep-alive"),
+    ]
+    headers = [(n, v) for n, v in defaults if n.lower() not in given] + list(spec.headers)
+    if endpoint.name and "host" not in given:
+        # A name target sends its name as Host, as a browser would (headers are ASCII).
+        name = endpoint.name.encode("idna").decode("ascii")
+        headers[0] = ("Host", name if default_port else f"{name}:{endpoint.port}")
+    lines = [f"{method} {target} HTTP/1.1", *(f"{n}: {v}" for n, v in headers), "", ""]
+    return "\r\n".join(lines).encode("ascii")
 
 
-async def _read_body(response: httpx.Response) -> bytes:
+class _BadAnswer(Exception):
+    """The member answered something that is not HTTP/1.x."""
+
+
+class _Disconnected(_BadAnswer):
+    """The member closed the connection before answering."""
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, bool, dict[str, str]]:
+    """Status, whether the connection may be kept, and the headers (names lowercased) of
+    the final answer; interim 1xx answers are skipped."""
+    while True:
+        line = await _line(reader, first=True)
+        version, _, rest = line.partition(" ")
+        code = rest[:3]
+        if not (version in ("HTTP/1.1", "HTTP/1.0") and code.isdigit() and len(code) == 3):
+            raise _BadAnswer(f"not an HTTP status line: {line[:80]!r}")
+        headers: dict[str, str] = {}
+        while line := await _line(reader):
+            name, colon, value = line.partition(":")
+            if not colon or len(headers) > MAX_HEADERS:
+                raise _BadAnswer(f"bad header line {line[:80]!r}")
+            headers[name.strip().lower()] = value.strip()
+        if not 100 <= int(code) < 200:
+            tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+            keep = "keep-alive" in tokens if version == "HTTP/1.0" else "close" not in tokens
+            return int(code), keep, headers
+
+
+async def _line(reader: asyncio.StreamReader, first: bool = False) -> str:
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        if first and not exc.partial:
+            raise _Disconnected("closed the connection without answering") from None
+        raise _BadAnswer("the answer ended in its header") from None
+    except asyncio.LimitOverrunError:
+        raise _BadAnswer(f"a header line longer than {HEAD_LIMIT} bytes") from None
+    return line.decode("latin-1").rstrip("\r\n")
+
+
+async def _read_body(
+    reader: asyncio.StreamReader, method: str, status: int, headers: dict[str, str]
+) -> tuple[bytes, bool]:
+    """Up to BODY_LIMIT bytes of the body, and whether all of it was read (so the
+    connection can serve the next probe)."""
+    if method == "HEAD" or status in (204, 304):
+        return b"", True
+    try:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return await _read_chunked(reader)
+        if "content-length" in headers:
+            length = int(headers["content-length"])
+            body = await reader.readexactly(min(length, BODY_LIMIT))
+            return body, length <= BODY_LIMIT
+        return await _read_to_close(reader), False
+    except asyncio.IncompleteReadError:
+        raise _BadAnswer("the body ended before its announced length") from None
+    except ValueError:
+        raise _BadAnswer("a body length that is not a number") from None
+
+
+async def _read_to_close(reader: asyncio.StreamReader) -> bytes:
+    """A body without a length: until the member closes the connection."""
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    while len(body) < BODY_LIMIT and (chunk := await reader.read(BODY_LIMIT - len(body))):
         body += chunk
+    return bytes(body)
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
+    body = bytearray()
+    while True:
+        size = int((await _line(reader)).partition(";")[0], 16)
+        if size == 0:
+            while await _line(reader):  # trailers, up to the empty line
+                pass
+            return bytes(body), True
+        take = min(size, BODY_LIMIT - len(body))
+        body += await reader.readexactly(take)
         if len(body) >= BODY_LIMIT:
-            break
-    return bytes(body[:BODY_LIMIT])
+            return bytes(body), False  # the rest is never read: the connection is not kept
+        await _line(reader)  # the CRLF after each chunk
 
 
 def _judge(spec: CheckSpec, endpoint: _Endpoint, body: bytes, progress: _Progress) -> ProbeResult:
@@ -469,9 +636,11 @@ def _judge(spec: CheckSpec, endpoint: _Endpoint, body: bytes, progress: _Progres
     return progress.result(ok, reason)
 
 
-def _certificate_problem(response: httpx.Response, spec: CheckSpec, endpoint: _Endpoint) -> str:
+def _certificate_problem(connection: _Connection, spec: CheckSpec, endpoint: _Endpoint) -> str:
     """Why the member's certificate is too close to expiry, or "" when it is not."""
-    der = _peer_certificate(response)
+    # Read even when verification is off: an unverified certificate still expires.
+    tls = connection.writer.get_extra_info("ssl_object")
+    der = tls.getpeercert(binary_form=True) if isinstance(tls, ssl.SSLObject) else None
     if spec.cert_expiry_days <= 0 or der is None:
         return ""
     expires = x509.load_der_x509_certificate(der).not_valid_after_utc
@@ -482,13 +651,6 @@ def _certificate_problem(response: httpx.Response, spec: CheckSpec, endpoint: _E
         return f"certificate of {endpoint.label} expired on {expires.date()}"
     days = math.ceil(left / dt.timedelta(days=1))
     return f"certificate of {endpoint.label} expires in {_plural(days, 'day')} ({expires.date()})"
-
-
-def _peer_certificate(response: httpx.Response) -> bytes | None:
-    # Read even when verification is off: an unverified certificate still expires.
-    stream = response.extensions.get("network_stream")
-    tls = stream.get_extra_info("ssl_object") if stream is not None else None
-    return tls.getpeercert(binary_form=True) if isinstance(tls, ssl.SSLObject) else None
 
 
 def _failure_reason(exc: BaseException, endpoint: _Endpoint) -> str:
@@ -503,16 +665,16 @@ def _failure_reason(exc: BaseException, endpoint: _Endpoint) -> str:
             return f"connection refused by {where}"
         if isinstance(cause, ConnectionResetError | BrokenPipeError):
             return f"connection reset by {where}"
-    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in str(exc):
+    if isinstance(exc, _Disconnected):
         return f"{where} closed the connection without answering"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, _BadAnswer):
         return f"invalid HTTP answer from {where}: {exc}"
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"cannot reach {where}: {detail or type(exc).__name__}"
 
 
 def _causes(exc: BaseException | None) -> Iterator[BaseException]:
-    """The exception and what it wraps: httpx -> httpcore -> anyio -> the OSError."""
+    """The exception and what it wraps (ssl and asyncio errors may chain the OSError)."""
     for _ in range(10):  # a chain is short; the bound guards against a cycle
         if exc is None:
             return

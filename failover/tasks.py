@@ -11,7 +11,7 @@ WEBHOOK_TIMEOUT = 5.0
 
 @shared_task(ignore_result=True)
 def check_due(location: str) -> int:
-    """One location's due checks (beat sends this every second to checks.<location>)."""
+    """One location's due checks (beat sends this 4 times a second to checks.<location>)."""
     return location_check_round(location=location)
 
 

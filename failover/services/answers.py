@@ -3,6 +3,7 @@ published through domains.services (stored only when the name server took it).""
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,21 +67,55 @@ def group_decide(*, group_id: int, raise_dns_failure: bool = False) -> Answer | 
     return answer
 
 
+def group_settled(
+    *, group: Group, members: Iterable[Member], probes: Mapping[int, list[Probe]], now: datetime
+) -> bool:
+    """Whether group_decide would find nothing to do: no member's agreed health moves, no
+    member is frozen while a location sees it down, the answer (with the members' current
+    addresses, switches and hold-downs at `now`) and its all-down flag stand.
+
+    Read-only and without the lock, from rows the caller loaded (`probes`: every
+    location's, by member id). A check round decides only the groups that are not settled:
+    the locked decision costs a transaction per group, and most rounds change nothing.
+    """
+    if group.answer is None or group.pending:
+        return False
+    views = []
+    for member in members:
+        state = _agreed(member, probes.get(member.pk, []))
+        if state.health != member.health or _frozen_down(state, probes.get(member.pk, [])):
+            return False
+        views.append(_view(state, now))
+    answer = decisions.decide(views, _policy(group), _current(group), now)
+    all_down = bool(views) and all(view.health == Health.DOWN for view in views)
+    return _unchanged(group, answer) and all_down == bool(group.answer.get("all_down"))
+
+
 def _member_states(group: Group, now: datetime) -> list[MemberState]:
     """Each member's health as the locations agree, with an event for every change."""
     states = []
-    locations = len(settings.DDNS_CHECK_LOCATIONS)
     members = group.members.select_related("host").prefetch_related("probes")
     for member in members:
         probes = list(member.probes.all())
-        verdict = decisions.tally([_vote(p) for p in probes], locations)
-        health = member.health if verdict.ok is None else (Health.UP if verdict.ok else Health.DOWN)
-        if health != member.health:
-            _record_member_change(group, member, health, verdict, probes, now)
-        elif verdict.ok is None and any(p.health == Health.DOWN for p in probes):
-            _record_frozen(group, member, verdict, probes)
-        states.append(MemberState(member=member, health=Health(health), verdict=verdict))
+        state = _agreed(member, probes)
+        if state.health != member.health:
+            _record_member_change(group, member, state.health, state.verdict, probes, now)
+        elif _frozen_down(state, probes):
+            _record_frozen(group, member, state.verdict, probes)
+        states.append(state)
     return states
+
+
+def _agreed(member: Member, probes: list[Probe]) -> MemberState:
+    """The member's health as the locations' latest votes agree (kept when they do not)."""
+    verdict = decisions.tally([_vote(p) for p in probes], len(settings.DDNS_CHECK_LOCATIONS))
+    health = member.health if verdict.ok is None else (Health.UP if verdict.ok else Health.DOWN)
+    return MemberState(member=member, health=Health(health), verdict=verdict)
+
+
+def _frozen_down(state: MemberState, probes: list[Probe]) -> bool:
+    """No verdict while some location sees the member down: worth a "frozen" event."""
+    return state.verdict.ok is None and any(p.health == Health.DOWN for p in probes)
 
 
 def _vote(probe: Probe) -> Vote:
