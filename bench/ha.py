@@ -1,4 +1,8 @@
-"""What both HA benchmarks (bench/checks.py, bench/failover.py) start and read.
+"""What both HA benchmarks start and read; not run by itself:
+
+    with contextlib.ExitStack() as stack:
+        running = ha.set_up(stack, workdir, groups=500, members=3, check={...})
+        ha.start_worker(stack, running.env, workdir)
 
 A fresh named and PostgreSQL database (as bench/update_path.py makes them), the groups
 (bench/ha_dataset.py in a child process), the member servers (bench/members.py), a real

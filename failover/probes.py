@@ -6,7 +6,11 @@ unresolvable names come back as a failed ProbeResult whose reason is a sentence 
 Only a CheckSpec that cannot make sense raises (ValueError, when it is built).
 
 One Prober keeps its connections to each member, so repeated probes of a member reuse
-them, and bounds how many probes run at once.
+them, and bounds how many probes run at once:
+
+    results = probe_all_sync([(CheckSpec(kind="vault", port=8200), "vault-1.example.org")])
+    async with Prober() as prober:
+        result = await prober.probe(CheckSpec(kind="tcp", port=22), "192.0.2.7")
 """
 
 import asyncio

@@ -1,9 +1,10 @@
 """A check round of one location: claim the due groups, check the canary, probe every
 member concurrently, record the results, then let each group whose answer may move decide.
 
-A worker runs one every tick (failover.tasks.check_due); the costs that grow with the
-number of checks are kept to a few statements per round, not per member or per group:
-docs/performance.md ("High availability") has the figures.
+    checked = location_check_round(location="default")  # failover.tasks.check_due, every tick
+
+The database work is a few statements per round, not per member or per group: the
+figures are in docs/performance.md ("High availability").
 """
 
 import ipaddress
