@@ -23,10 +23,8 @@ PASS/FAIL, exits 0 whatever they are (1 when the set-up failed, 130 when interru
 
 import argparse
 import contextlib
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -259,21 +257,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = parse_args()
-    ha.install_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="ddns-bench-checks-"))
-    try:
-        steps = bench(args, workdir)
-    except (KeyboardInterrupt, ha.Terminated):
-        print("\ninterrupted: everything the bench started is stopped and removed")
-        return 130
-    except (OSError, RuntimeError) as exc:
-        print(f"the run broke off: {exc}")
-        return 1
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print_report(steps, args)
-    return 0
+    return ha.main("ddns-bench-checks-", parse_args(), bench, print_report)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,8 @@ median <= 3 s and p95 <= 4 s. Exits 0 whatever the figures (1 when the set-up fa
 import argparse
 import contextlib
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -244,21 +242,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = parse_args()
-    ha.install_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="ddns-bench-failover-"))
-    try:
-        kinds = bench(args, workdir)
-    except (KeyboardInterrupt, ha.Terminated):
-        print("\ninterrupted: everything the bench started is stopped and removed")
-        return 130
-    except (OSError, RuntimeError) as exc:
-        print(f"the run broke off: {exc}")
-        return 1
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print_report(kinds, args)
-    return 0
+    return ha.main("ddns-bench-failover-", parse_args(), bench, print_report)
 
 
 if __name__ == "__main__":

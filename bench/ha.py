@@ -14,9 +14,11 @@ SIGTERM or an error stops it all.
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -260,3 +262,22 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * share // 1))
     return ordered[int(rank) - 1]
+
+
+def main(prefix: str, args, bench, report) -> int:
+    """Run `bench(args, workdir)` and print `report(result, args)`; the exit codes and
+    clean-up both HA benchmarks share (1: the set-up broke, 130: interrupted)."""
+    install_sigterm()
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        result = bench(args, workdir)
+    except (KeyboardInterrupt, Terminated):
+        print("\ninterrupted: everything the bench started is stopped and removed")
+        return 130
+    except (OSError, RuntimeError) as exc:
+        print(f"the run broke off: {exc}")
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report(result, args)
+    return 0

@@ -18,7 +18,7 @@ from domains.models import Host
 from failover import probes
 from failover.models import SWITCHES, Event, Group, Member, Schedule
 from failover.services.answers import group_decide
-from failover.services.targets import INTERNAL_KINDS, target_refusal  # noqa: F401
+from failover.services.targets import target_refusal
 
 MAX_MEMBERS = 32
 

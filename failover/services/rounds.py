@@ -7,9 +7,7 @@ The database work is a few statements per round, not per member or per group: th
 figures are in docs/performance.md ("High availability").
 """
 
-import ipaddress
 import logging
-import socket
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -24,7 +22,8 @@ from failover import decisions, probes
 from failover.decisions import Health, Streak
 from failover.models import Group, Member, Probe, Schedule
 from failover.services.answers import group_decide, group_settled
-from failover.services.groups import INTERNAL_KINDS, check_spec, target_refusal
+from failover.services.groups import check_spec
+from failover.services.targets import resolves_internal, target_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -130,19 +129,8 @@ def _allowed(target: str, group: Group) -> str | None:
         return None
     if owner is None or owner.is_staff or settings.DDNS_HA_PRIVATE_TARGETS:
         return target
-    try:
-        ipaddress.ip_address(target)
-        return target
-    except ValueError:
-        pass
-    try:
-        found = {info[4][0] for info in socket.getaddrinfo(target, None)}
-    except OSError:
-        return target  # the prober reports the resolution failure itself
-    internal = [
-        a for a in found if any(getattr(ipaddress.ip_address(a), k) for k in INTERNAL_KINDS)
-    ]
-    return None if internal else target
+    # An unresolvable name is not internal: the prober reports the failure itself.
+    return None if resolves_internal(target) else target
 
 
 def _record_results(
