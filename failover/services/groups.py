@@ -15,7 +15,7 @@ from django.utils import timezone
 from domains import crypto, names
 from domains import services as domain_services
 from domains.models import Host
-from failover import probes
+from failover import checks
 from failover.models import SWITCHES, Event, Group, Member, Schedule
 from failover.services.answers import group_decide
 from failover.services.targets import target_refusal
@@ -65,9 +65,9 @@ def parse_codes(text: str) -> frozenset[int]:
     return frozenset(codes)
 
 
-def check_spec(group: Group) -> probes.CheckSpec:
+def check_spec(group: Group) -> checks.CheckSpec:
     """The group's check as the prober takes it."""
-    return probes.CheckSpec(
+    return checks.CheckSpec(
         kind=group.check_kind,
         port=group.check_port,
         path=group.check_path,

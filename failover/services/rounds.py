@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from domains import services as domain_services
 from domains.models import Host
-from failover import decisions, probes
+from failover import checks, decisions, probes
 from failover.decisions import Health, Streak
 from failover.models import Group, Member, Probe, Schedule
 from failover.services.answers import group_decide, group_settled
@@ -96,17 +96,17 @@ def _canary_failure(groups: list[Group]) -> str | None:
             return f"the primary of {domain.name} does not answer from here"
     if settings.DDNS_CHECK_CANARY:
         host, _, port = settings.DDNS_CHECK_CANARY.rpartition(":")
-        spec = probes.CheckSpec(kind="tcp", port=int(port), timeout=2.0)
+        spec = checks.CheckSpec(kind="tcp", port=int(port), timeout=2.0)
         result = probes.probe_all_sync([(spec, host.strip("[]"))])[0]
         if not result.ok:
             return f"the reference target failed: {result.reason}"
     return None
 
 
-def _probe(claimed: list[Claimed]) -> dict[int, probes.ProbeResult]:
+def _probe(claimed: list[Claimed]) -> dict[int, checks.ProbeResult]:
     """Every member's result by member id; all probes of the round run concurrently."""
-    jobs: list[tuple[int, tuple[probes.CheckSpec, str]]] = []
-    results: dict[int, probes.ProbeResult] = {}
+    jobs: list[tuple[int, tuple[checks.CheckSpec, str]]] = []
+    results: dict[int, checks.ProbeResult] = {}
     for group, members in claimed:
         spec = check_spec(group)
         for member in members:
@@ -115,7 +115,7 @@ def _probe(claimed: list[Claimed]) -> dict[int, probes.ProbeResult]:
                 jobs.append((member.pk, (spec, target)))
             else:
                 reason = f"not checked: {member.probe_target() or 'no target'} may not be probed"
-                results[member.pk] = probes.ProbeResult(ok=False, reason=reason, latency_ms=0)
+                results[member.pk] = checks.ProbeResult(ok=False, reason=reason, latency_ms=0)
     done = probes.probe_all_sync([job for _, job in jobs])
     results.update(zip([pk for pk, _ in jobs], done, strict=True))
     return results
@@ -135,7 +135,7 @@ def _allowed(target: str, group: Group) -> str | None:
 
 def _record_results(
     claimed: list[Claimed],
-    results: dict[int, probes.ProbeResult],
+    results: dict[int, checks.ProbeResult],
     location: str,
     started: datetime,
 ) -> None:
@@ -150,7 +150,7 @@ def _record_results(
         _update_rows(Probe, RECORDED, rows)
 
 
-def _observe(probe: Probe, result: probes.ProbeResult, now: datetime, up: int, down: int) -> list:
+def _observe(probe: Probe, result: checks.ProbeResult, now: datetime, up: int, down: int) -> list:
     """The probe row's values after this result: RECORDED in order, then its id."""
     streak = Streak(
         health=Health(probe.health),

@@ -8,15 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import trustme
 
-from failover.probes import (
-    VAULT_CODES,
-    VAULT_POLICIES,
-    CheckSpec,
-    Prober,
-    ProbeResult,
-    probe,
-    probe_all_sync,
-)
+from failover.checks import VAULT_CODES, VAULT_POLICIES, CheckSpec, ProbeResult
+from failover.probes import Prober, probe, probe_all_sync
 from tests.support.probe_servers import (
     Answer,
     FullListener,

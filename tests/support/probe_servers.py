@@ -88,13 +88,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.answered_here += 1
         answer = target.answer
         time.sleep(answer.delay)
+        body = b"" if answer.status in (204, 304) else answer.body  # these never carry one
         self.send_response(answer.status, "Status")
         for name, value in answer.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
+        if answer.status not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if with_body:
-            self.wfile.write(answer.body)
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
