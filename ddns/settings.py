@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "dyndns2",
     "portal",
     "failover",
+    "api",
+    "acme",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,9 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("", include("dyndns2.urls")),
+    path("", include("api.nic_urls")),  # the EGI-compatible /nic JSON API
+    path("api/v1/", include("api.urls")),
+    path("", include("acme.urls")),
     path("", include("portal.urls")),
     path("", include("failover.urls")),
     path("admin/", admin.site.urls),
