@@ -28,7 +28,7 @@ tests/portal/oidc/node_modules: tests/portal/oidc/package-lock.json
 	touch $@
 
 test: install
-	@bash scripts/system-packages.sh bind9 bind9-dnsutils ddclient inadyn chromium nodejs
+	@bash scripts/system-packages.sh bind9 bind9-dnsutils ddclient inadyn chromium nodejs pebble lego openssl
 	$(MAKE) tests/portal/oidc/node_modules
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

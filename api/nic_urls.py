@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+"""The EGI-compatible /nic JSON API (docs/nic-api.md). /nic/update and /nic/delete are
+dyndns2's, in dyndns2/urls.py, included before these."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from api import nic
+
+urlpatterns = [
+    path("nic/domains", nic.nic_domains, name="nic-domains"),
+    path("nic/hosts", nic.nic_hosts, name="nic-hosts"),
+    path("nic/register", nic.nic_register, name="nic-register"),
+    path("nic/unregister", nic.nic_unregister, name="nic-unregister"),
+    path("nic/generate_secret", nic.nic_generate_secret, name="nic-generate-secret"),
+]

@@ -154,6 +154,14 @@ DDNS_SIGNUP_OPEN = env_bool("DDNS_SIGNUP_OPEN", True)
 SOCIALACCOUNT_ONLY = not env_bool("DDNS_LOCAL_ACCOUNTS", True)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": oidc_apps_from_env()}}
+# OpenID Connect access tokens as API credentials (accounts/oidc.py): the provider's yes is
+# believed this long (less when the token expires sooner) and its no this long, so a
+# revoked token stops working within DDNS_OIDC_TOKEN_CACHE_SECONDS; discovery documents
+# are kept longer. Seconds to wait for the provider before answering 503.
+DDNS_OIDC_TOKEN_CACHE_SECONDS = env_int("DDNS_OIDC_TOKEN_CACHE_SECONDS", 120)
+DDNS_OIDC_REJECTED_CACHE_SECONDS = env_int("DDNS_OIDC_REJECTED_CACHE_SECONDS", 30)
+DDNS_OIDC_DISCOVERY_CACHE_SECONDS = env_int("DDNS_OIDC_DISCOVERY_CACHE_SECONDS", 3600)
+DDNS_OIDC_TIMEOUT = env_float("DDNS_OIDC_TIMEOUT", 5.0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("DDNS_SITE_NAME", "Dynamic DNS")
 
@@ -168,6 +176,12 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-zones": {
         "task": "domains.tasks.reconcile_zones",
         "schedule": env_float("DDNS_RECONCILE_SECONDS", 300.0),
+    },
+    # ACME challenge TXT records whose client never sent its cleanup go after an hour.
+    "expire-acme-challenges": {
+        "task": "domains.tasks.expire_acme_challenges",
+        "schedule": 300.0,
+        "args": [3600.0],
     },
     # Four times a second each location claims the group checks that are due: a check
     # then starts at most a quarter of a second late (with 1 s ticks, up to a whole 1 s

@@ -202,16 +202,25 @@ class HostAdmin(ServiceDeletionMixin, admin.ModelAdmin):
         "ipv4",
         "ipv6",
         "last_seen_at",
+        "wildcard",
         "abuse",
         "abuse_blocked",
         "client_faults",
         "server_faults",
         "auth_faults",
     ]
-    list_filter = ["domain", "abuse", "abuse_blocked", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "domain",
+        "wildcard",
+        "abuse",
+        "abuse_blocked",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["fqdn", "comment", "owner__username", "ipv4", "ipv6"]
     readonly_fields = [
         "fqdn",
+        "wildcard",
+        "acme_challenge_values",
         "abuse",
         "abuse_blocked",
         "ipv4",
@@ -248,6 +257,11 @@ class HostAdmin(ServiceDeletionMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         pass  # HostForm.save went through the services
+
+    @admin.display(description=_("ACME challenge TXT records"))
+    def acme_challenge_values(self, obj: Host) -> str:
+        # Shown only: the owner's ACME client adds and removes them through the services.
+        return ", ".join(services.acme_txt_list(obj)) or "-"
 
     def response_add(self, request, obj, post_url_continue=None):
         # Rendered, not stored: the secret exists in clear only in this response.

@@ -90,7 +90,8 @@ class Server:
     timeout: float = 3.0
 
 
-# Each name adds two deletions of about 40 bytes; 200 names stay well inside one UDP
+# Each name adds five deletions (A, AAAA at the name and its wildcard, the challenge TXT)
+# of about 20 bytes each with name compression; 200 names stay well inside one UDP
 # message (BIND accepts up to 64 KiB).
 NAMES_PER_MESSAGE = 200
 
@@ -104,46 +105,94 @@ RCODE_ERRORS = {
 }
 
 
-def replace_addresses(server: Server, fqdn: str, addresses: Mapping[str, str | None], ttl: int):
-    """Set each given record type ("A"/"AAAA") to one address, or delete it when None."""
+CHALLENGE_LABEL = "_acme-challenge"
+
+
+def wildcard_name(fqdn: str) -> str:
+    """The name a wildcard host also answers for: every name below it."""
+    return f"*.{fqdn}"
+
+
+def challenge_name(fqdn: str) -> str:
+    """Where ACME DNS-01 looks for a name's TXT records (RFC 8555 section 8.4); the same
+    name serves a certificate for the name and for its wildcard."""
+    return f"{CHALLENGE_LABEL}.{fqdn}"
+
+
+def replace_addresses(
+    server: Server,
+    fqdn: str,
+    addresses: Mapping[str, str | None],
+    ttl: int,
+    *,
+    wildcard: bool = False,
+) -> None:
+    """Set each given record type ("A"/"AAAA") to one address, or delete it when None;
+    with `wildcard`, the same change at "*.fqdn", in the same message."""
     update = _new_update(server)
-    name = _relative(fqdn, server.zone)
-    for rdtype, address in addresses.items():
-        if address is None:
-            update.delete(name, rdtype)
-        else:
-            update.replace(name, ttl, rdtype, address)
+    targets = [fqdn, wildcard_name(fqdn)] if wildcard else [fqdn]
+    for target in targets:
+        name = _relative(target, server.zone)
+        for rdtype, address in addresses.items():
+            if address is None:
+                update.delete(name, rdtype)
+            else:
+                update.replace(name, ttl, rdtype, address)
     _send(server, update)
 
 
 def replace_address_sets(
-    server: Server, fqdn: str, addresses: Mapping[str, Sequence[str]], ttl: int
+    server: Server,
+    fqdn: str,
+    addresses: Mapping[str, Sequence[str]],
+    ttl: int,
+    *,
+    wildcard: bool = False,
 ) -> None:
     """Set each given record type ("A"/"AAAA") to exactly these addresses (none: delete),
-    in one message, so resolvers never see a half-changed set."""
+    in one message, so resolvers never see a half-changed set. "*.fqdn" gets the same
+    sets when `wildcard`, and loses those record types otherwise."""
     update = _new_update(server)
     name = _relative(fqdn, server.zone)
+    star = _relative(wildcard_name(fqdn), server.zone)
     for rdtype, values in addresses.items():
         update.delete(name, rdtype)
+        update.delete(star, rdtype)
         for address in values:
             update.add(name, ttl, rdtype, address)
+            if wildcard:
+                update.add(star, ttl, rdtype, address)
+    _send(server, update)
+
+
+def replace_txt(server: Server, fqdn: str, values: Sequence[str], ttl: int) -> None:
+    """Set the TXT records at a name to exactly these strings (none: delete them)."""
+    update = _new_update(server)
+    name = _relative(fqdn, server.zone)
+    update.delete(name, "TXT")
+    for value in values:
+        update.add(name, ttl, "TXT", _txt(value))
     _send(server, update)
 
 
 def delete_names(server: Server, fqdns: list[str]) -> None:
-    """Remove every record the service may have published at these names (A and AAAA;
-    anything else at the name is the zone owner's and stays)."""
+    """Remove every record the service may have published for these hosts: A and AAAA at
+    the name and at its wildcard, and the ACME challenge TXT records. Anything else at the
+    name is the zone owner's and stays."""
     for start in range(0, len(fqdns), NAMES_PER_MESSAGE):
         update = _new_update(server)
         for fqdn in fqdns[start : start + NAMES_PER_MESSAGE]:
-            name = _relative(fqdn, server.zone)
-            for rdtype in ("A", "AAAA"):
-                update.delete(name, rdtype)
+            for target in (fqdn, wildcard_name(fqdn)):
+                name = _relative(target, server.zone)
+                for rdtype in ("A", "AAAA"):
+                    update.delete(name, rdtype)
+            update.delete(_relative(challenge_name(fqdn), server.zone), "TXT")
         _send(server, update)
 
 
 def read_addresses(server: Server) -> dict[str, dict[str, set[str]]]:
-    """Every A and AAAA record in the zone, by zone transfer (AXFR) signed with its key."""
+    """Every A, AAAA and TXT record in the zone, by zone transfer (AXFR) signed with its
+    key, by lower-case name; TXT records as their text (strings joined, unquoted)."""
     keyring = _keyring(server)
     where = f"{server.host}:{server.port}"
     try:
@@ -170,11 +219,21 @@ def read_addresses(server: Server) -> dict[str, dict[str, set[str]]]:
     except OSError as exc:
         raise DnsUnreachable(f"{where}: {exc.strerror or exc}") from None
     records: dict[str, dict[str, set[str]]] = {}
-    for rdtype in ("A", "AAAA"):
+    for rdtype in ("A", "AAAA", "TXT"):
         for name, _ttl, rdata in zone.iterate_rdatas(rdtype):
             fqdn = name.to_text(omit_final_dot=True).lower()
-            records.setdefault(fqdn, {"A": set(), "AAAA": set()})[rdtype].add(rdata.to_text())
+            text = _txt_text(rdata) if rdtype == "TXT" else rdata.to_text()
+            records.setdefault(fqdn, {"A": set(), "AAAA": set(), "TXT": set()})[rdtype].add(text)
     return records
+
+
+def _txt(value: str) -> str:
+    """A TXT record's presentation form; callers pass printable ASCII without quotes."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _txt_text(rdata) -> str:
+    return b"".join(rdata.strings).decode("ascii", "replace")
 
 
 def check_connectivity(server: Server, probe_value: str) -> None:
@@ -185,7 +244,7 @@ def check_connectivity(server: Server, probe_value: str) -> None:
     update.replace(relative, 1, "TXT", f'"{probe_value}"')
     _send(server, update)
     try:
-        if f'"{probe_value}"' not in lookup(server, name, "TXT"):
+        if probe_value not in lookup(server, name, "TXT"):
             raise DnsNotAuthoritative(
                 f"{server.host}:{server.port} accepted the update but does not serve it back"
             )
@@ -197,11 +256,15 @@ def check_connectivity(server: Server, probe_value: str) -> None:
 
 def lookup(server: Server, fqdn: str, rdtype: str) -> list[str]:
     """Ask the server directly (no cache) for the records of one type at a name."""
-    query = dns.message.make_query(fqdn, rdtype)
+    # EDNS, so a large record set (several challenge values) is not truncated at 512 bytes.
+    query = dns.message.make_query(fqdn, rdtype, use_edns=0, payload=4096)
     response = _exchange(server, query)
     wanted = dns.rdatatype.from_text(rdtype)
     return sorted(
-        rdata.to_text() for rrset in response.answer if rrset.rdtype == wanted for rdata in rrset
+        _txt_text(rdata) if wanted == dns.rdatatype.TXT else rdata.to_text()
+        for rrset in response.answer
+        if rrset.rdtype == wanted
+        for rdata in rrset
     )
 
 

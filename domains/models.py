@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from domains import crypto, names
@@ -92,6 +93,11 @@ class Host(models.Model):
     # group owns such a name: dyndns2 updates leave it alone. ipv4/ipv6 mirror the first
     # address of each family, so every page shows something sensible.
     published_set = models.JSONField(null=True, blank=True, editable=False)
+    # "*.<fqdn>" answers with the same addresses (e.g. a Kubernetes ingress behind one
+    # name); both names are written in one RFC 2136 message and removed together.
+    wildcard = models.BooleanField(
+        _("wildcard"), default=False, help_text=_("*.name answers with the same addresses")
+    )
 
     client_faults = models.PositiveIntegerField(default=0)
     client_fault_message = models.TextField(blank=True)
@@ -153,6 +159,31 @@ class UpdateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host_id} {self.family} {self.old_address} -> {self.new_address}"
+
+
+class AcmeChallenge(models.Model):
+    """A TXT value published at "_acme-challenge.<host>" for ACME DNS-01 validation.
+
+    Several at once, so one certificate for the host and its wildcard can be validated.
+    Deleting a host cascades here safely: host_delete removes these records from DNS in
+    the same message as its addresses; acme_txt_expire removes forgotten ones.
+    """
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="acme_challenges")
+    value = models.CharField(_("value"), max_length=64)
+    # Set again when the same value is presented again, so it is not expired meanwhile.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["host", "value"], name="unique_acme_value_per_host")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host_id} {self.value}"
 
 
 class RetiredName(models.Model):

@@ -1,9 +1,10 @@
-"""Drift repair: make each zone's A and AAAA records match the database again.
+"""Drift repair: make each zone's records of the service match the database again.
 
 The database is the desired state. A restored, restarted or hand-edited name server is
-read back by zone transfer; every host whose records differ is rewritten, and the names
-of deleted hosts whose records the server still holds (RetiredName) are removed. Names
-the service never published are not looked at.
+read back by zone transfer; every host whose records differ (A and AAAA at its name and,
+for a wildcard host, at "*.<name>"; the ACME challenge TXT records) is rewritten, and the
+names of deleted hosts whose records the server still holds (RetiredName) are removed.
+Names the service never published are not looked at.
 """
 
 import logging
@@ -12,11 +13,12 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from domains import dns, services
-from domains.models import Domain, Host, RetiredName
+from domains.models import AcmeChallenge, Domain, Host, RetiredName
 
 logger = logging.getLogger(__name__)
 
-NO_RECORDS: dict[str, set[str]] = {"A": set(), "AAAA": set()}
+NO_RECORDS: dict[str, set[str]] = {"A": set(), "AAAA": set(), "TXT": set()}
+NO_ADDRESSES: dict[str, list[str]] = {"A": [], "AAAA": []}
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,8 @@ def domain_reconcile(*, domain: Domain) -> list[Repair]:
         published = dns.read_addresses(server)
         repairs = [
             repair
-            for pk, fqdn in Host.objects.filter(domain=domain).values_list("pk", "fqdn")
-            if (repair := _repair_host(pk, fqdn, published, server, domain.ttl))
+            for pk in Host.objects.filter(domain=domain).values_list("pk", flat=True)
+            for repair in _repair_host(pk, published, server, domain.ttl)
         ]
         repairs += _remove_retired(domain, published, server)
     except dns.DnsError as error:
@@ -50,28 +52,32 @@ def domain_reconcile(*, domain: Domain) -> list[Repair]:
     return repairs
 
 
-def _repair_host(
-    pk: int, fqdn: str, published: dict, server: dns.Server, ttl: int
-) -> Repair | None:
+def _repair_host(pk: int, published: dict, server: dns.Server, zone_ttl: int) -> list[Repair]:
+    repairs = []
     with transaction.atomic():
         # Locked, so an update arriving meanwhile waits and the newest state wins.
-        services.host_lock_addresses(host_id=pk)
-        wanted, ttl = _wanted(pk, ttl)
-        found = published.get(fqdn, NO_RECORDS)
-        if all(found[rdtype] == set(values) for rdtype, values in wanted.items()):
-            return None
-        dns.replace_address_sets(server, fqdn, wanted, ttl)
-        return Repair(fqdn=fqdn, found=found, wanted=wanted)
+        current, wildcard = services.host_lock_records(host_id=pk)
+        host = Host.objects.only("fqdn", "published_set").get(pk=pk)
+        wanted, ttl = services.host_address_sets(host, current, zone_ttl)
+        star = dns.wildcard_name(host.fqdn)
+        if not (
+            _same(published.get(host.fqdn, NO_RECORDS), wanted)
+            and _same(published.get(star, NO_RECORDS), wanted if wildcard else NO_ADDRESSES)
+        ):
+            dns.replace_address_sets(server, host.fqdn, wanted, ttl, wildcard=wildcard)
+            found = published.get(host.fqdn, NO_RECORDS)
+            repairs.append(Repair(fqdn=host.fqdn, found=found, wanted=wanted))
+        challenge = dns.challenge_name(host.fqdn)
+        values = list(AcmeChallenge.objects.filter(host_id=pk).values_list("value", flat=True))
+        found = published.get(challenge, NO_RECORDS)
+        if found["TXT"] != set(values):
+            dns.replace_txt(server, challenge, values, zone_ttl)
+            repairs.append(Repair(fqdn=challenge, found=found, wanted={"TXT": values}))
+    return repairs
 
 
-def _wanted(pk: int, zone_ttl: int) -> tuple[dict[str, list[str]], int]:
-    """The records the database wants at a host's name, and their TTL."""
-    host = Host.objects.only("ipv4", "ipv6", "published_set").get(pk=pk)
-    chosen = host.published_set
-    if chosen is not None:
-        return {"A": chosen["A"], "AAAA": chosen["AAAA"]}, chosen["ttl"]
-    singles = {rdtype: [a] if a else [] for rdtype, a in host.addresses().items()}
-    return singles, zone_ttl
+def _same(found: dict[str, set[str]], wanted: dict[str, list[str]]) -> bool:
+    return all(found[rdtype] == set(values) for rdtype, values in wanted.items())
 
 
 def _remove_retired(domain: Domain, published: dict, server: dns.Server) -> list[Repair]:
@@ -83,10 +89,15 @@ def _remove_retired(domain: Domain, published: dict, server: dns.Server) -> list
             retired = RetiredName.objects.select_for_update().filter(pk=pk).first()
             if retired is None:
                 continue
-            found = published.get(retired.fqdn, NO_RECORDS)
-            wanted_by_host = Host.objects.filter(fqdn=retired.fqdn).exists()
+            fqdn = retired.fqdn
+            names = (fqdn, dns.wildcard_name(fqdn), dns.challenge_name(fqdn))
+            found: dict[str, set[str]] = {rdtype: set() for rdtype in NO_RECORDS}
+            for name in names:
+                for rdtype, values in published.get(name, NO_RECORDS).items():
+                    found[rdtype] |= values
+            wanted_by_host = Host.objects.filter(fqdn=fqdn).exists()
             if any(found.values()) and not wanted_by_host:
-                dns.delete_names(server, [retired.fqdn])
-                repairs.append(Repair(fqdn=retired.fqdn, found=found, wanted={}))
+                dns.delete_names(server, [fqdn])
+                repairs.append(Repair(fqdn=fqdn, found=found, wanted={}))
             retired.delete()
     return repairs

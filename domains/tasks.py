@@ -1,5 +1,7 @@
 """Celery tasks: thin wrappers that call services."""
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from domains import dns, reconcile, services
@@ -21,3 +23,10 @@ def reconcile_zones() -> int:
         except dns.DnsError:
             continue  # recorded on the zone by domain_reconcile; the others go on
     return repaired
+
+
+@shared_task
+def expire_acme_challenges(max_age_seconds: float = 3600.0) -> int:
+    """Withdraw challenge records whose client never cleaned up (ACME validation takes
+    seconds to minutes; an hour-old value serves nobody)."""
+    return services.acme_txt_expire(older_than=timedelta(seconds=max_age_seconds))

@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from accounts import oidc, tokens
+from accounts.models import FULL, ApiToken
 from domains import crypto, names, services
 from domains.models import Host
 from dyndns2 import protocol
@@ -41,7 +43,11 @@ class NicRequest:
 
 
 def update(request: NicRequest) -> list[Line]:
-    host, refusal = _authorize(request)
+    creds = protocol.credentials(request.authorization, request.query)
+    bearer = tokens.token_from_header(request.authorization or "")
+    if bearer or (creds and tokens.looks_like_token(creds.password)):
+        return _update_with_token(request, bearer, creds)
+    host, refusal = _authorize(request, creds)
     if refusal:
         return refusal
     assert host is not None  # _authorize refuses whenever it has no host
@@ -53,7 +59,7 @@ def update(request: NicRequest) -> list[Line]:
 
 def delete(request: NicRequest) -> list[Line]:
     """Remove the A or AAAA record: the family of myip (0.0.0.0 or ::), else the client's."""
-    host, refusal = _authorize(request)
+    host, refusal = _authorize(request, protocol.credentials(request.authorization, request.query))
     if refusal:
         return refusal
     assert host is not None  # _authorize refuses whenever it has no host
@@ -73,8 +79,9 @@ def delete(request: NicRequest) -> list[Line]:
     return lines
 
 
-def _authorize(request: NicRequest) -> tuple[Host | None, list[Line] | None]:
-    creds = protocol.credentials(request.authorization, request.query)
+def _authorize(
+    request: NicRequest, creds: protocol.Credentials | None
+) -> tuple[Host | None, list[Line] | None]:
     if creds is None:
         return None, [Line(protocol.BADAUTH)]
     if _blocked_agent(request.user_agent):
@@ -82,18 +89,26 @@ def _authorize(request: NicRequest) -> tuple[Host | None, list[Line] | None]:
     host = authenticate(creds)
     if host is None:
         return None, [Line(protocol.BADAUTH)]
+    refusal = _host_refusal(host)
+    if refusal:
+        return None, [refusal]
+    return host, None
+
+
+def _host_refusal(host: Host) -> Line | None:
+    """Why this authorised host may not be updated now, if it may not."""
     if host.abuse or host.abuse_blocked:
-        return None, [Line(protocol.ABUSE)]
+        return Line(protocol.ABUSE)
     if not host.domain.enabled:
         # A zone disabled by an operator behaves as if its hosts did not exist.
-        return None, [Line(protocol.NOHOST)]
+        return Line(protocol.NOHOST)
     if host.managed:
         # A high-availability group decides this name's records; an update would fight it.
         services.host_record_client_fault(
             host_id=host.pk, message="updates refused: a high-availability group manages it"
         )
-        return None, [Line(protocol.NOHOST)]
-    return host, None
+        return Line(protocol.NOHOST)
+    return None
 
 
 def authenticate(creds: protocol.Credentials) -> Host | None:
@@ -118,6 +133,10 @@ def _update_one(host: Host, name: str, request: NicRequest) -> Line:
         return Line(protocol.NOTFQDN)
     if name != host.fqdn:
         return Line(protocol.NOHOST)
+    return _publish(host, request)
+
+
+def _publish(host: Host, request: NicRequest) -> Line:
     try:
         addresses = protocol.requested_addresses(request.query, request.client)
         names.check_publishable(addresses, settings.DDNS_REJECTED_ADDRESS_KINDS)
@@ -130,6 +149,70 @@ def _update_one(host: Host, name: str, request: NicRequest) -> Line:
     except services.DnsFailure:
         return Line(protocol.DNSERR)
     return Line(protocol.GOOD if changed else protocol.NOCHG, addresses.text())
+
+
+def _update_with_token(
+    request: NicRequest, bearer: str | None, creds: protocol.Credentials | None
+) -> list[Line]:
+    """Up to DDNS_MAX_HOSTS_PER_REQUEST hosts the token covers; one line per name."""
+    if _blocked_agent(request.user_agent):
+        return [Line(protocol.BADAGENT)]
+    try:
+        token = _token_of(bearer, creds, request.client)
+    except tokens.TokenRejected:
+        return [Line(protocol.BADAUTH)]
+    except oidc.OidcUnavailable:
+        # The provider could not say whether the token is good: not the client's fault.
+        return [Line(protocol.SERVICE_PROBLEM)]
+    if not token.can_write():
+        # Valid, but not a credential for updates: clients must stop and be reconfigured
+        # (see docs/protocol.md).
+        return [Line(protocol.BADAUTH)]
+    requested = protocol.hostnames(request.query.get("hostname"), default="")
+    limit = settings.DDNS_MAX_HOSTS_PER_REQUEST
+    hosts = _hosts_named(requested[:limit])
+    lines = [_update_covered(token, hosts.get(name), name, request) for name in requested[:limit]]
+    return lines + [Line(protocol.NUMHOST)] * len(requested[limit:])
+
+
+def _token_of(
+    bearer: str | None, creds: protocol.Credentials | None, source: str | None
+) -> ApiToken:
+    """The token a request authenticates with: Bearer, or the account name and the token."""
+    if bearer is not None:
+        if tokens.looks_like_token(bearer):
+            return tokens.token_authenticate(bearer, source=source)
+        return _oidc_token(bearer)
+    assert creds is not None  # update() comes here only with one or the other
+    token = tokens.token_authenticate(creds.password, source=source)
+    if token.owner.get_username() != creds.username:
+        raise tokens.TokenRejected("the token belongs to another account")
+    return token
+
+
+def _oidc_token(access_token: str) -> ApiToken:
+    """A bearer that is not a personal token may be an OpenID Connect access token; its
+    user acts as with a full-scope token of their own (not stored)."""
+    user = oidc.user_for_access_token(access_token)
+    if user is None:
+        raise tokens.TokenRejected("invalid token")
+    return ApiToken(owner=user, name="OpenID Connect", scope=FULL)
+
+
+def _hosts_named(requested: list[str]) -> dict[str, Host]:
+    """The requested hosts by name, in one query."""
+    fqdns = [name for name in requested if names.is_fqdn(name)]
+    rows = Host.objects.select_related("domain").only(*HOT_FIELDS, "owner")
+    return {host.fqdn: host for host in rows.filter(fqdn__in=fqdns).order_by()}
+
+
+def _update_covered(token: ApiToken, host: Host | None, name: str, request: NicRequest) -> Line:
+    if not names.is_fqdn(name):
+        return Line(protocol.NOTFQDN)
+    if host is None or not token.covers_host(host):
+        # The same answer whether the name exists or not: a token reveals only its hosts.
+        return Line(protocol.NOHOST)
+    return _host_refusal(host) or _publish(host, request)
 
 
 def _client_fault(host: Host, message: str) -> Line:

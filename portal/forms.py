@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts import tokens
+from accounts.models import FULL, SCOPES
 from domains import names, selectors
-from domains.models import TSIG_ALGORITHMS, Domain
+from domains.models import TSIG_ALGORITHMS, Domain, Host
 
 
 class HostForm(forms.Form):
@@ -20,6 +22,11 @@ class HostForm(forms.Form):
         label=_("Zone"), queryset=None, empty_label=None
     )
     comment = forms.CharField(label=_("Comment"), max_length=255, required=False)
+    wildcard = forms.BooleanField(
+        label=_("Wildcard"),
+        required=False,
+        help_text=_("every name below this one (*.name) answers with the same addresses"),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,6 +36,10 @@ class HostForm(forms.Form):
 
     def clean_label(self) -> str:
         return names.clean_label(self.cleaned_data["label"])
+
+
+class WildcardForm(forms.Form):
+    wildcard = forms.BooleanField(label=_("Wildcard (*.name follows this host)"), required=False)
 
 
 class AddressForm(forms.Form):
@@ -78,3 +89,41 @@ class ZoneForm(forms.Form):
         if secret:
             names.clean_tsig_secret(secret)
         return secret
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. where it is used"))
+    scope = forms.ChoiceField(
+        label=_("Scope"), choices=SCOPES, initial=FULL, widget=forms.RadioSelect
+    )
+    hosts: "forms.ModelMultipleChoiceField[Host]" = forms.ModelMultipleChoiceField(
+        label=_("Hosts"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "for the scope “named hosts only”: the token may update these hosts and their "
+            "ACME TXT records, nothing else"
+        ),
+    )
+    expires_days = forms.IntegerField(
+        label=_("Expires after (days)"),
+        min_value=1,
+        max_value=tokens.MAX_EXPIRY_DAYS,
+        initial=365,
+        required=False,
+        help_text=_("empty: never"),
+    )
+    networks = forms.CharField(
+        label=_("Allowed source networks"),
+        required=False,
+        help_text=_("e.g. 192.0.2.0/24 2001:db8::/48; empty: anywhere"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast("forms.ModelMultipleChoiceField[Host]", self.fields["hosts"])
+        field.queryset = selectors.hosts_of(user)
+
+    def clean_networks(self) -> list[str]:
+        return tokens.clean_networks(self.cleaned_data["networks"].replace(",", " ").split())

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from portal import views, zones
+from portal import tokens, views, zones
 
 urlpatterns = [
     path("address/", views.address, name="address"),
@@ -28,4 +28,7 @@ urlpatterns = [
         name="zone-remove-host",
     ),
     path("zones/<int:pk>/delete/", zones.zone_delete, name="zone-delete"),
+    path("tokens/", tokens.token_list, name="token-list"),
+    path("tokens/add/", tokens.token_add, name="token-add"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

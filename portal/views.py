@@ -15,7 +15,7 @@ from domains.visitors import visitor_address
 from portal.charts import daily_bars, timeline_points
 from portal.client_configs import client_configs
 from portal.feedback import report_deleted, report_dns_failure
-from portal.forms import AddressForm, HostForm
+from portal.forms import AddressForm, HostForm, WildcardForm
 
 
 def _client(request: HttpRequest) -> services.ClientInfo:
@@ -48,6 +48,8 @@ def host_add(request: HttpRequest) -> HttpResponse:
 @login_required
 def host_detail(request: HttpRequest, pk: int) -> HttpResponse:
     host = selectors.host_of(request.user, pk)
+    if request.method == "POST":
+        return _host_set_wildcard(request, host)
     base_url = settings.DDNS_PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
     events = selectors.history_of(host)
     return render(
@@ -59,8 +61,26 @@ def host_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": timeline_points(events),
             "configs": client_configs(host.fqdn, base_url),
             "address_form": AddressForm(),
+            "wildcard_form": WildcardForm(initial={"wildcard": host.wildcard}),
+            "challenges": services.acme_txt_list(host),
         },
     )
+
+
+def _host_set_wildcard(request: HttpRequest, host) -> HttpResponse:
+    """The host page's wildcard switch (posted to the page itself)."""
+    form = WildcardForm(request.POST)
+    wildcard = form.is_valid() and form.cleaned_data["wildcard"]
+    try:
+        changed = services.host_set_wildcard(host=host, wildcard=wildcard)
+    except services.DnsFailure as error:
+        report_dns_failure(request, error)
+    else:
+        if changed and wildcard:
+            messages.success(request, _("*.%(name)s now follows this host.") % {"name": host.fqdn})
+        elif changed:
+            messages.success(request, _("*.%(name)s was removed.") % {"name": host.fqdn})
+    return redirect("host-detail", pk=host.pk)
 
 
 @login_required

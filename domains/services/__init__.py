@@ -10,7 +10,18 @@ Callers see two kinds of failure: django's ValidationError (the request is wrong
 DnsFailure (the zone's server did not take the change; the message says why).
 """
 
+from domains.services.acme import (
+    ACME_MAX_VALUES_PER_HOST,
+    acme_challenge_host,
+    acme_clean_value,
+    acme_txt_add,
+    acme_txt_expire,
+    acme_txt_list,
+    acme_txt_remove,
+    acme_txt_rotate,
+)
 from domains.services.common import ClientInfo, DnsFailure, dns_server
+from domains.services.credentials import host_authenticate
 from domains.services.faults import (
     host_record_auth_fault,
     host_record_client_fault,
@@ -19,15 +30,18 @@ from domains.services.faults import (
 )
 from domains.services.hosts import (
     history_prune,
+    host_address_sets,
     host_block,
     host_clear_abuse,
     host_delete,
     host_delete_address,
     host_lock_addresses,
+    host_lock_records,
     host_mark_seen,
     host_register,
     host_reset_secret,
     host_set_comment,
+    host_set_wildcard,
     host_unblock,
     host_update_addresses,
 )
@@ -47,8 +61,16 @@ from domains.services.zones import (
 )
 
 __all__ = [
+    "ACME_MAX_VALUES_PER_HOST",
     "ClientInfo",
     "DnsFailure",
+    "acme_challenge_host",
+    "acme_clean_value",
+    "acme_txt_add",
+    "acme_txt_expire",
+    "acme_txt_list",
+    "acme_txt_remove",
+    "acme_txt_rotate",
     "dns_server",
     "domain_add",
     "domain_change",
@@ -62,11 +84,14 @@ __all__ = [
     "domain_set_public",
     "encryption_key_rotate",
     "history_prune",
+    "host_address_sets",
+    "host_authenticate",
     "host_block",
     "host_clear_abuse",
     "host_delete",
     "host_delete_address",
     "host_lock_addresses",
+    "host_lock_records",
     "host_mark_seen",
     "host_publish_set",
     "host_record_auth_fault",
@@ -78,6 +103,7 @@ __all__ = [
     "host_reset_secret",
     "host_served_addresses",
     "host_set_comment",
+    "host_set_wildcard",
     "host_unblock",
     "host_update_addresses",
 ]

@@ -2,7 +2,6 @@
 
 import logging
 from datetime import datetime, timedelta
-from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from domains import crypto, dns, names
-from domains.models import Domain, Host, RetiredName, UpdateEvent
+from domains.models import AcmeChallenge, Domain, Host, RetiredName, UpdateEvent
 from domains.names import Addresses
 from domains.services.common import ClientInfo, DnsFailure, dns_server
 from domains.services.faults import host_record_server_fault
@@ -30,6 +29,7 @@ def host_register(
     owner: User,
     comment: str = "",
     by_operator: bool = False,
+    wildcard: bool = False,
 ) -> tuple[Host, str]:
     """Create a host and return it with its secret, which is never stored in clear.
 
@@ -48,6 +48,7 @@ def host_register(
         owner=owner,
         comment=comment,
         secret_digest=crypto.secret_digest(secret),
+        wildcard=wildcard,
     )
     try:
         with transaction.atomic():
@@ -142,7 +143,7 @@ def _apply_changes(
         )
     try:
         with transaction.atomic():
-            current = host_lock_addresses(host_id=host.pk)
+            current, wildcard = host_lock_records(host_id=host.pk)
             changed = {
                 rdtype: address
                 for rdtype, address in changes.items()
@@ -152,7 +153,9 @@ def _apply_changes(
                 return False
             # Fresh zone settings (the caller's copy may hold only a few columns).
             domain = Domain.objects.get(pk=host.domain_id)
-            dns.replace_addresses(dns_server(domain), host.fqdn, changed, domain.ttl)
+            dns.replace_addresses(
+                dns_server(domain), host.fqdn, changed, domain.ttl, wildcard=wildcard
+            )
             _store_changes(host.pk, current, changed, client, result)
     except dns.DnsError as error:
         host_record_server_fault(host=host, error=error, changes=changes, client=client)
@@ -165,14 +168,63 @@ def _apply_changes(
 
 
 def host_lock_addresses(*, host_id: int) -> dict[str, str | None]:
-    """Lock the host row for this transaction and read its addresses.
+    """Lock the host row for this transaction and read its addresses."""
+    return host_lock_records(host_id=host_id)[0]
+
+
+def host_lock_records(*, host_id: int) -> tuple[dict[str, str | None], bool]:
+    """Lock the host row for this transaction; its addresses and its wildcard flag.
 
     Only the host row: a join would lock the zone's row too and queue every change in it.
     """
-    row = Host.objects.select_for_update().filter(pk=host_id).values("ipv4", "ipv6").get()
-    # A plain dict at runtime; callers index it by names.field_of(), which mypy cannot
-    # match against the TypedDict django-stubs infers for values().
-    return cast(dict[str, str | None], row)
+    row = (
+        Host.objects.select_for_update()
+        .filter(pk=host_id)
+        .values_list("ipv4", "ipv6", "wildcard")
+        .get()
+    )
+    return {"ipv4": row[0], "ipv6": row[1]}, row[2]
+
+
+def host_set_wildcard(*, host: Host, wildcard: bool) -> bool:
+    """Make "*.<host>" follow the host's addresses, or stop it; False when already so.
+
+    Both names are written in one RFC 2136 message. Raises DnsFailure when the server did
+    not take it; nothing is stored then.
+    """
+    try:
+        with transaction.atomic():
+            current, was = host_lock_records(host_id=host.pk)
+            if was == wildcard:
+                host.wildcard = wildcard
+                return False
+            row = Host.objects.only("fqdn", "domain_id", "published_set").get(pk=host.pk)
+            domain = Domain.objects.get(pk=row.domain_id)
+            if any(current.values()):
+                sets, ttl = host_address_sets(row, current, domain.ttl)
+                dns.replace_address_sets(dns_server(domain), row.fqdn, sets, ttl, wildcard=wildcard)
+            Host.objects.filter(pk=host.pk).update(wildcard=wildcard)
+    except dns.DnsError as error:
+        domain_record_failure(domain_id=host.domain_id, error=error)
+        raise DnsFailure(error) from error
+    host.wildcard = wildcard
+    domain_record_success(domain=domain)
+    return True
+
+
+def host_address_sets(
+    host: Host, current: dict[str, str | None], zone_ttl: int
+) -> tuple[dict[str, list[str]], int]:
+    """The address sets the database wants at a host's name, and their TTL: a group's
+    set when one manages it, else the single address of each family."""
+    chosen = host.published_set
+    if chosen is not None:
+        return {"A": chosen["A"], "AAAA": chosen["AAAA"]}, chosen["ttl"]
+    singles: dict[str, list[str]] = {}
+    for rdtype, field in names.RDTYPE_FIELDS.items():
+        address = current[field]
+        singles[rdtype] = [address] if address else []
+    return singles, zone_ttl
 
 
 def _store_changes(
@@ -231,8 +283,10 @@ def host_delete(*, host: Host) -> bool:
     """
     with transaction.atomic():
         current = host_lock_addresses(host_id=host.pk)
+        has_challenges = AcmeChallenge.objects.filter(host_id=host.pk).exists()
+        # Its challenge rows go with it (cascade); their records go in the same message.
         Host.objects.filter(pk=host.pk).delete()
-        if not any(current.values()):
+        if not any(current.values()) and not has_challenges:
             return True
         domain = Domain.objects.get(pk=host.domain_id)
         try:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from domains import dns
 from domains.models import Domain, Host, UpdateEvent
 from domains.services.common import DnsFailure, dns_server
-from domains.services.hosts import host_lock_addresses
+from domains.services.hosts import host_lock_records
 from domains.services.zones import domain_record_failure, domain_record_success
 
 
@@ -22,13 +22,13 @@ def host_publish_set(
     wanted: dict[str, object] = {"A": list(ipv4), "AAAA": list(ipv6), "ttl": ttl}
     try:
         with transaction.atomic():
-            current = host_lock_addresses(host_id=host_id)
+            current, wildcard = host_lock_records(host_id=host_id)
             host = Host.objects.only("fqdn", "domain_id", "published_set").get(pk=host_id)
             if host.published_set == wanted:
                 return False
             domain = Domain.objects.get(pk=host.domain_id)
             sets = {"A": list(ipv4), "AAAA": list(ipv6)}
-            dns.replace_address_sets(dns_server(domain), host.fqdn, sets, ttl)
+            dns.replace_address_sets(dns_server(domain), host.fqdn, sets, ttl, wildcard=wildcard)
             _store_set(host, current, wanted, source)
     except dns.DnsError as error:
         domain_record_failure(domain_id=host.domain_id, error=error)
@@ -65,14 +65,16 @@ def host_release_set(*, host_id: int) -> None:
     first address of each family (what its pages showed). Raises DnsFailure."""
     try:
         with transaction.atomic():
-            current = host_lock_addresses(host_id=host_id)
+            current, wildcard = host_lock_records(host_id=host_id)
             host = Host.objects.only("fqdn", "domain_id", "published_set").get(pk=host_id)
             if host.published_set is None:
                 return
             domain = Domain.objects.get(pk=host.domain_id)
             singles = {"A": [current["ipv4"]] if current["ipv4"] else [], "AAAA": []}
             singles["AAAA"] = [current["ipv6"]] if current["ipv6"] else []
-            dns.replace_address_sets(dns_server(domain), host.fqdn, singles, domain.ttl)
+            dns.replace_address_sets(
+                dns_server(domain), host.fqdn, singles, domain.ttl, wildcard=wildcard
+            )
             Host.objects.filter(pk=host_id).update(published_set=None)
     except dns.DnsError as error:
         domain_record_failure(domain_id=host.domain_id, error=error)

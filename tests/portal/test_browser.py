@@ -84,7 +84,7 @@ def test_a_newcomer_signs_up_adds_a_host_and_sees_a_router_update_it(
     label = unique_label("laptop")
     fqdn = f"{label}.{ZONE}"
     add_host(page, label, comment="the laptop in the kitchen")
-    expect(page.get_by_role("heading", name=fqdn)).to_be_visible()
+    expect(page.get_by_role("heading", name=fqdn, exact=True)).to_be_visible()
     screenshot("host-secret")
     # The secret is shown once, in a read-only field: take it the way a person would copy it.
     secret = page.get_by_label("Secret").input_value()
@@ -142,7 +142,7 @@ def test_hostile_text_in_the_add_host_form_is_shown_as_plain_text(page, domain, 
     page.get_by_label("Comment").fill(HOSTILE)
     page.get_by_role("button", name="Add host").click()
     page.get_by_role("link", name="Go to the host").click()
-    expect(page.get_by_role("heading", name=f"{label}.{ZONE}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{label}.{ZONE}", exact=True)).to_be_visible()
 
     expect(page.get_by_text(HOSTILE)).to_be_visible()
     assert page.locator("main script, main img").count() == 0

@@ -1,0 +1,80 @@
+"""Who may change a host's challenge records: the host itself (its name and update
+secret, as dyndns2 clients authenticate) or a personal API token that covers the host
+and may write (sent as the password with the account's username, or as Bearer)."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from accounts.tokens import TokenRejected, looks_like_token, token_authenticate, token_from_header
+from domains import services
+from domains.models import Host
+
+MAX_CREDENTIAL_LENGTH = 1024
+
+
+class Refused(Exception):
+    """The credentials do not allow the change. `status`: 401 (who are you?) or 403."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str  # a host secret or a personal API token
+
+
+def from_authorization(header: str | None) -> Credentials | None:
+    """Basic user:password, or a Bearer token (no username)."""
+    if not header or len(header) > MAX_CREDENTIAL_LENGTH:
+        return None
+    bearer = token_from_header(header)
+    if bearer:
+        return Credentials(username="", password=bearer)
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not password:
+        return None
+    return Credentials(username=username, password=password)
+
+
+def host_for(creds: Credentials | None, fqdn: str, *, source: str | None) -> Host:
+    """The host named `fqdn`, when these credentials may change its challenge records."""
+    if creds is None:
+        raise Refused("credentials required")
+    if len(creds.username) > MAX_CREDENTIAL_LENGTH or len(creds.password) > MAX_CREDENTIAL_LENGTH:
+        raise Refused("invalid credentials")
+    if looks_like_token(creds.password):
+        return _by_token(creds, fqdn, source)
+    host = services.host_authenticate(fqdn=creds.username, secret=creds.password)
+    if host is None:
+        raise Refused("invalid credentials")
+    if host.fqdn != fqdn:
+        raise Refused(f"these credentials do not cover {fqdn}", status=403)
+    return host
+
+
+def _by_token(creds: Credentials, fqdn: str, source: str | None) -> Host:
+    try:
+        token = token_authenticate(creds.password, source=source)
+    except TokenRejected as rejected:
+        raise Refused(str(rejected)) from None
+    # The username is optional (Bearer); given, it must be the owner's or the host's name.
+    if creds.username and creds.username not in (token.owner.get_username(), fqdn):
+        raise Refused("the token belongs to another account")
+    if not token.can_write():
+        raise Refused("this token may only read", status=403)
+    host = Host.objects.select_related("domain").filter(fqdn=fqdn).first()
+    # An unknown name and a host of someone else look the same to the caller.
+    if host is None or not token.covers_host(host):
+        raise Refused(f"these credentials do not cover {fqdn}", status=403)
+    return host
