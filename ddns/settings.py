@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -242,6 +244,52 @@ DDNS_SITE_NAME = env_str("DDNS_SITE_NAME", "Dynamic DNS")
 DDNS_PUBLIC_URL = env_str("DDNS_PUBLIC_URL", "")
 DDNS_IPV4_SERVICE_HOST = env_str("DDNS_IPV4_SERVICE_HOST", "")
 DDNS_IPV6_SERVICE_HOST = env_str("DDNS_IPV6_SERVICE_HOST", "")
+
+# --- REST API (docs/api.md) -------------------------------------------------------------
+
+# The shared pieces live in accounts/drf.py so the API's apps (api/, failover/) need not
+# import each other. Every error, DRF's own included, gets one JSON shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.drf.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # CSRF enforced
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.drf.TokenScope",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["accounts.drf.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "accounts.drf.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["accounts.drf.ZoneFilter", "rest_framework.filters.OrderingFilter"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.drf.AnonThrottle", "accounts.drf.UserThrottle"],
+    "EXCEPTION_HANDLER": "accounts.drf.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
+    # Requests per caller: scripts that loop stay polite, people never notice. Counted in
+    # the cache above (Redis in production, so every process shares the counts).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("DDNS_API_ANON_RATE", "60/minute"),
+        "user": env_str("DDNS_API_USER_RATE", "1200/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dynamic DNS API",
+    "DESCRIPTION": "Hosts, zones, history, high-availability groups and API tokens. "
+    "See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from this server (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
 
 # --- High availability ------------------------------------------------------------------
 

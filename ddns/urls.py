@@ -11,6 +11,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("", include("dyndns2.urls")),
     path("", include("api.nic_urls")),  # the EGI-compatible /nic JSON API
+    path("api/v1/", include("failover.api_urls")),  # before api.urls and its catch-all
     path("api/v1/", include("api.urls")),
     path("", include("acme.urls")),
     path("", include("portal.urls")),
