@@ -66,6 +66,7 @@ class HostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             label=data["label"],
             owner=user_of(request),
             comment=data["comment"],
+            wildcard=data["wildcard"],
         )
         body = serializers.HostCreatedSerializer(host).data | {"secret": secret}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -75,6 +76,8 @@ class HostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = valid(serializers.HostUpdateSerializer, request)
         if "comment" in data:
             services.host_set_comment(host=host, comment=data["comment"])
+        if "wildcard" in data:
+            services.host_set_wildcard(host=host, wildcard=data["wildcard"])
         _set_addresses(host, data, client_info(request))
         return Response(serializers.HostSerializer(host).data)
 

@@ -30,6 +30,7 @@ class HostSerializer(serializers.ModelSerializer):
             "label",
             "zone",
             "comment",
+            "wildcard",
             "ipv4",
             "ipv4_updated_at",
             "ipv6",
@@ -53,6 +54,9 @@ class HostCreateSerializer(serializers.Serializer):
     )
     zone = serializers.CharField(max_length=253, help_text="a zone from GET /api/v1/zones/")
     comment = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    wildcard = serializers.BooleanField(
+        required=False, default=False, help_text="*.<host> follows the host's addresses"
+    )
 
     def validate_label(self, label: str) -> str:
         return names.clean_label(label)
@@ -100,6 +104,9 @@ class AddressField(serializers.CharField):
 
 class HostUpdateSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    wildcard = serializers.BooleanField(
+        required=False, help_text="*.<host> follows the host's addresses; both names change at once"
+    )
     ipv4 = AddressField(4, required=False, help_text="publish this A record; null removes it")
     ipv6 = AddressField(6, required=False, help_text="publish this AAAA record; null removes it")
 

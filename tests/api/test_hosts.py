@@ -181,3 +181,20 @@ def test_a_refusing_server_is_a_502(alice, token_client, bind):
     assert response.status_code == 502
     assert error_of(response)["code"] == "dns_refused"
     assert Host.objects.get(pk=host.pk).ipv4 is None
+
+
+def test_the_wildcard_flag_is_set_at_creation_and_by_patch(alice_api, domain, bind):
+    label = unique_label()
+    created = alice_api.post(
+        "/api/v1/hosts/", {"label": label, "zone": "dyn.test", "wildcard": True}, format="json"
+    ).json()
+    assert created["wildcard"] is True
+    url = f"/api/v1/hosts/{created['id']}/"
+    assert alice_api.patch(url, {"ipv4": "192.0.2.141"}, format="json").status_code == 200
+    assert bind.lookup(f"ingress.{label}.dyn.test", "A") == ["192.0.2.141"]
+
+    response = alice_api.patch(url, {"wildcard": False}, format="json")
+
+    assert response.status_code == 200 and response.json()["wildcard"] is False
+    assert bind.lookup(f"ingress.{label}.dyn.test", "A") == []
+    assert bind.lookup(f"{label}.dyn.test", "A") == ["192.0.2.141"]
