@@ -2,13 +2,12 @@
 secret, as dyndns2 clients authenticate) or a personal API token that covers the host
 and may write (sent as the password with the account's username, or as Bearer)."""
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from accounts.tokens import TokenRejected, looks_like_token, token_authenticate, token_from_header
 from domains import services
 from domains.models import Host
+from domains.visitors import basic_credentials
 
 MAX_CREDENTIAL_LENGTH = 1024
 
@@ -34,17 +33,8 @@ def from_authorization(header: str | None) -> Credentials | None:
     bearer = token_from_header(header)
     if bearer:
         return Credentials(username="", password=bearer)
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    username, sep, password = decoded.partition(":")
-    if not sep or not password:
-        return None
-    return Credentials(username=username, password=password)
+    pair = basic_credentials(header)
+    return None if pair is None else Credentials(username=pair[0], password=pair[1])
 
 
 def host_for(creds: Credentials | None, fqdn: str, *, source: str | None) -> Host:

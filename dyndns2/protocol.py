@@ -3,13 +3,12 @@
 No database and no DNS here; see docs/protocol.md for the status code choices.
 """
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domains.names import Addresses, BadAddress, by_family, normalize_name, parse_address
+from domains.visitors import basic_credentials
 
 GOOD = "good"
 NOCHG = "nochg"
@@ -72,17 +71,10 @@ def credentials(authorization: str | None, query: Mapping[str, str]) -> Credenti
 
 
 def _basic_credentials(header: str) -> Credentials | None:
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic" or not encoded or len(encoded) > MAX_PARAMETER_LENGTH:
+    pair = basic_credentials(header)
+    if pair is None or not pair[0]:  # dyndns2 names the host or the account
         return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):  # bad base64, non-ASCII input, or not UTF-8
-        return None
-    username, sep, password = decoded.partition(":")
-    if not sep or not username or not password:
-        return None
-    return Credentials(username, password)
+    return Credentials(*pair)
 
 
 def hostnames(raw: str | None, default: str) -> list[str]:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from accounts import oidc, tokens
 from accounts.models import FULL, ApiToken
-from domains import crypto, names, services
+from domains import names, services
 from domains.models import Host
 from dyndns2 import protocol
 from dyndns2.protocol import Line
@@ -113,19 +113,7 @@ def _host_refusal(host: Host) -> Line | None:
 
 def authenticate(creds: protocol.Credentials) -> Host | None:
     """One indexed query and a constant-time digest compare; failures are counted."""
-    username = names.normalize_name(creds.username)
-    if not names.is_fqdn(username):
-        return None
-    # Only the columns the protocol needs (building the SQL for all of them costs more
-    # than running it), and no ORDER BY, which .first() would add: fqdn is unique.
-    rows = Host.objects.select_related("domain").only(*HOT_FIELDS).filter(fqdn=username)
-    host = next(iter(rows.order_by()[:1]), None)
-    if host is None:
-        return None
-    if not crypto.secret_matches(creds.password, host.secret_digest):
-        services.host_record_auth_fault(host_id=host.pk, message="wrong secret")
-        return None
-    return host
+    return services.host_authenticate(fqdn=creds.username, secret=creds.password, fields=HOT_FIELDS)
 
 
 def _update_one(host: Host, name: str, request: NicRequest) -> Line:
