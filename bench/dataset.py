@@ -13,26 +13,35 @@ import django
 
 def prepare(config: dict) -> dict:
     """Create the zone pointed at the bench's named and one host per label; return secrets."""
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
     from domains import services
 
     with transaction.atomic():  # one commit: 1,000 fsyncs would dominate the setup time
-        domain = services.domain_add(
-            name=config["zone"],
-            nameserver_host="127.0.0.1",
-            nameserver_port=config["named_port"],
-            tsig_key_name=config["key_name"],
-            tsig_secret=config["tsig_secret"],
-            public=True,
-        )
-        owner = get_user_model().objects.create_user("bench", "bench@example.org")
+        domain, owner = zone_and_owner(config)
         hosts = []
         for label in config["labels"]:
             host, secret = services.host_register(domain=domain, label=label, owner=owner)
             hosts.append({"fqdn": host.fqdn, "secret": secret})
     return {"hosts": hosts}
+
+
+def zone_and_owner(config: dict) -> tuple:
+    """The bench's zone, pointed at the bench's named, and the one user owning it all."""
+    from django.contrib.auth import get_user_model
+
+    from domains import services
+
+    domain = services.domain_add(
+        name=config["zone"],
+        nameserver_host="127.0.0.1",
+        nameserver_port=config["named_port"],
+        tsig_key_name=config["key_name"],
+        tsig_secret=config["tsig_secret"],
+        public=True,
+    )
+    owner = get_user_model().objects.create_user("bench", "bench@example.org")
+    return domain, owner
 
 
 def state(config: dict) -> dict:

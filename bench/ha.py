@@ -27,7 +27,15 @@ from pathlib import Path
 import psycopg
 import redis
 
-from bench.update_path import KEY_NAME, ROOT, ZONE, django_env, postgres_url, start_named
+from bench.update_path import (
+    KEY_NAME,
+    ROOT,
+    ZONE,
+    dataset,
+    django_env,
+    postgres_url,
+    start_named,
+)
 from devtools import named
 from domains import dns
 
@@ -80,23 +88,8 @@ def set_up(
         "members": members,
         "check": check,
     }
-    created = dataset_ha(env, config)["groups"]
+    created = dataset(env, "prepare", config, module="bench.ha_dataset")["groups"]
     return Stack(server, env, database_url, workdir, created)
-
-
-def dataset_ha(env: dict[str, str], config: dict) -> dict:
-    completed = subprocess.run(
-        [PYTHON, "-m", "bench.ha_dataset", "prepare"],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
-    if completed.returncode:
-        raise RuntimeError(f"bench.ha_dataset failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout)
 
 
 # --- Redis --------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import sys
 
 import django
 
+from bench.dataset import zone_and_owner
+
 PARKED_YEARS = 10  # "never" for the duration of a run
 
 
@@ -27,19 +29,7 @@ def member_published(index: int) -> str:
 
 
 def prepare(config: dict) -> dict:
-    from django.contrib.auth import get_user_model
-
-    from domains import services as domain_services
-
-    domain = domain_services.domain_add(
-        name=config["zone"],
-        nameserver_host="127.0.0.1",
-        nameserver_port=config["named_port"],
-        tsig_key_name=config["key_name"],
-        tsig_secret=config["tsig_secret"],
-        public=True,
-    )
-    owner = get_user_model().objects.create_user("bench", "bench@example.org")
+    domain, owner = zone_and_owner(config)
     groups = [_group(domain, owner, config, g) for g in range(config["groups"])]
     _park_schedules()
     return {"groups": groups}

@@ -206,10 +206,11 @@ def django_env(database_url: str, workdir: Path) -> dict[str, str]:
     return env
 
 
-def dataset(env: dict[str, str], command: str, config: dict) -> dict:
-    """Run bench/dataset.py in a child process: Django settings are fixed per process."""
+def dataset(env: dict[str, str], command: str, config: dict, module: str = "bench.dataset") -> dict:
+    """Run a dataset module (bench/dataset.py) in a child process: Django settings are
+    fixed per process."""
     completed = subprocess.run(
-        [PYTHON, "-m", "bench.dataset", command],
+        [PYTHON, "-m", module, command],
         input=json.dumps(config),
         capture_output=True,
         text=True,
@@ -218,7 +219,7 @@ def dataset(env: dict[str, str], command: str, config: dict) -> dict:
         check=False,
     )
     if completed.returncode:
-        raise RuntimeError(f"bench.dataset {command} failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"{module} {command} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout)
 
 
