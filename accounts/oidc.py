@@ -40,6 +40,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from accounts import tokens
+from accounts.models import FULL, ApiToken
+
 logger = logging.getLogger(__name__)
 
 PROVIDER = "openid_connect"
@@ -79,6 +82,20 @@ def user_for_access_token(token: str) -> User | None:
     else:
         cache.set(key, user.pk, _believed_for(token))
     return user
+
+
+def bearer_token(raw: str, *, source: str | None) -> ApiToken:
+    """The credential a Bearer value stands for: a personal API token, or an access token
+    whose user acts as with a full-scope token of their own (built here, never stored).
+
+    Raises TokenRejected when it is neither, OidcUnavailable when a provider cannot say.
+    """
+    if tokens.looks_like_token(raw):
+        return tokens.token_authenticate(raw, source=source)
+    user = user_for_access_token(raw)
+    if user is None:
+        raise tokens.TokenRejected("invalid token")
+    return ApiToken(owner=user, name="OpenID Connect", scope=FULL)
 
 
 def _plausible(token: str) -> bool:

@@ -57,10 +57,10 @@ class NicError(Exception):
 @dataclass(frozen=True)
 class Caller:
     user: User
-    token: ApiToken | None  # None: an OpenID Connect access token, which is the person
+    token: ApiToken  # for an OpenID Connect access token, a full-scope one of its user
 
     def may_manage(self) -> bool:
-        return self.token is None or self.token.can_manage()
+        return self.token.can_manage()
 
 
 Handler = Callable[[HttpRequest, Caller], dict[str, Any]]
@@ -93,17 +93,12 @@ def _caller(request: HttpRequest) -> Caller:
     raw = tokens.token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
     if raw is None:
         raise NicError(401, UNAUTHORIZED)
-    if tokens.looks_like_token(raw):
-        try:
-            # The same caller address as dyndns2 sees, so network limits mean one thing.
-            token = tokens.token_authenticate(raw, source=visitor_address(request) or None)
-        except tokens.TokenRejected:
-            raise NicError(401, UNAUTHORIZED) from None
-        return Caller(user=token.owner, token=token)
-    user = oidc.user_for_access_token(raw)
-    if user is None:
-        raise NicError(401, UNAUTHORIZED)
-    return Caller(user=user, token=None)
+    try:
+        # The same caller address as dyndns2 sees, so network limits mean one thing.
+        token = oidc.bearer_token(raw, source=visitor_address(request) or None)
+    except tokens.TokenRejected:
+        raise NicError(401, UNAUTHORIZED) from None
+    return Caller(user=token.owner, token=token)
 
 
 # --- The calls --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from functools import lru_cache
 from django.conf import settings
 
 from accounts import oidc, tokens
-from accounts.models import FULL, ApiToken
+from accounts.models import ApiToken
 from domains import names, services
 from domains.models import Host
 from dyndns2 import protocol
@@ -168,23 +168,12 @@ def _token_of(
 ) -> ApiToken:
     """The token a request authenticates with: Bearer, or the account name and the token."""
     if bearer is not None:
-        if tokens.looks_like_token(bearer):
-            return tokens.token_authenticate(bearer, source=source)
-        return _oidc_token(bearer)
+        return oidc.bearer_token(bearer, source=source)
     assert creds is not None  # update() comes here only with one or the other
     token = tokens.token_authenticate(creds.password, source=source)
     if token.owner.get_username() != creds.username:
         raise tokens.TokenRejected("the token belongs to another account")
     return token
-
-
-def _oidc_token(access_token: str) -> ApiToken:
-    """A bearer that is not a personal token may be an OpenID Connect access token; its
-    user acts as with a full-scope token of their own (not stored)."""
-    user = oidc.user_for_access_token(access_token)
-    if user is None:
-        raise tokens.TokenRejected("invalid token")
-    return ApiToken(owner=user, name="OpenID Connect", scope=FULL)
 
 
 def _hosts_named(requested: list[str]) -> dict[str, Host]:
