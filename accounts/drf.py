@@ -47,7 +47,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None  # no token offered: the session may still authenticate
         try:
             # The same caller address as dyndns2 sees, so network limits mean one thing.
-            token = tokens.token_authenticate(raw, source=visitor_address(request) or None)
+            token = tokens.token_authenticate(raw, source=visitor_address(request))
         except tokens.TokenRejected as rejected:
             raise exceptions.AuthenticationFailed(str(rejected)) from None
         return token.owner, token

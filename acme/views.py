@@ -59,7 +59,7 @@ def _httpreq(request: HttpRequest, change: Callable[..., None]) -> JsonResponse:
     try:
         fqdn, value = _httpreq_record(_json_body(request))
         creds = access.from_authorization(request.META.get("HTTP_AUTHORIZATION"))
-        host = access.host_for(creds, fqdn, source=visitor_address(request) or None)
+        host = access.host_for(creds, fqdn, source=visitor_address(request))
         change(host=host, value=value, client=_client(request))
     except ANSWERED as error:
         return _error(error, request)
@@ -101,7 +101,7 @@ def acmedns_update(request: HttpRequest) -> JsonResponse:
         )
         if not creds.password:
             raise access.Refused("forbidden")
-        host = access.host_for(creds, fqdn, source=visitor_address(request) or None)
+        host = access.host_for(creds, fqdn, source=visitor_address(request))
         services.acme_txt_rotate(host=host, value=txt, keep=2, client=_client(request))
     except ANSWERED as error:
         return _error(error, request, acmedns=True)
@@ -138,7 +138,7 @@ def _json_body(request: HttpRequest) -> dict:
 def _client(request: HttpRequest) -> services.ClientInfo:
     agent = request.META.get("HTTP_USER_AGENT", "")
     return services.ClientInfo(
-        source=visitor_address(request) or None,
+        source=visitor_address(request),
         user_agent="".join(ch for ch in agent if ch.isprintable())[:255],
         tls=request.is_secure(),
     )

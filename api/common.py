@@ -22,7 +22,7 @@ def client_info(request: Request) -> services.ClientInfo:
     token = token_of(request)
     via = f"api token {token.prefix}" if token else "api session"
     return services.ClientInfo(
-        source=visitor_address(request) or None,
+        source=visitor_address(request),
         user_agent=f"{via}: {request.user.get_username()}",
         tls=request.is_secure(),
     )

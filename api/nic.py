@@ -95,7 +95,7 @@ def _caller(request: HttpRequest) -> Caller:
         raise NicError(401, UNAUTHORIZED)
     try:
         # The same caller address as dyndns2 sees, so network limits mean one thing.
-        token = oidc.bearer_token(raw, source=visitor_address(request) or None)
+        token = oidc.bearer_token(raw, source=visitor_address(request))
     except tokens.TokenRejected:
         raise NicError(401, UNAUTHORIZED) from None
     return Caller(user=token.owner, token=token)
@@ -253,7 +253,7 @@ def _requested_address(request: HttpRequest) -> names.Addresses | None:
 def _client(request: HttpRequest) -> services.ClientInfo:
     user_agent = "".join(ch for ch in request.META.get("HTTP_USER_AGENT", "") if ch.isprintable())
     return services.ClientInfo(
-        source=visitor_address(request) or None,
+        source=visitor_address(request),
         user_agent=user_agent[:255],
         tls=request.is_secure(),
     )

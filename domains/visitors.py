@@ -10,14 +10,16 @@ from django.http import HttpRequest
 from domains import names
 
 
-def visitor_address(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or X-Forwarded-For behind a trusted proxy; "" when unknown."""
-    address = names.client_address(
-        request.META.get("REMOTE_ADDR", ""),
-        request.META.get("HTTP_X_FORWARDED_FOR"),
-        settings.DDNS_TRUSTED_PROXIES,
+def visitor_address(request: HttpRequest) -> str | None:
+    """REMOTE_ADDR, or X-Forwarded-For behind a trusted proxy; None when unknown."""
+    return (
+        names.client_address(
+            request.META.get("REMOTE_ADDR", ""),
+            request.META.get("HTTP_X_FORWARDED_FOR"),
+            settings.DDNS_TRUSTED_PROXIES,
+        )
+        or None
     )
-    return address or ""
 
 
 MAX_BASIC_LENGTH = 1024  # of the encoded part: longer is no credential we issued

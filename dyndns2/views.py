@@ -30,7 +30,7 @@ def nic_delete(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def myip(request: HttpRequest) -> HttpResponse:
-    response = _plain(visitor_address(request) + "\n", 200)
+    response = _plain((visitor_address(request) or "") + "\n", 200)
     # The portal's address page fetches this from the IPv4-only / IPv6-only names.
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -62,7 +62,7 @@ def _nic_request(request: HttpRequest) -> update.NicRequest:
     return update.NicRequest(
         query=params,
         authorization=request.META.get("HTTP_AUTHORIZATION"),
-        client=visitor_address(request) or None,
+        client=visitor_address(request),
         user_agent=printable(request.META.get("HTTP_USER_AGENT", ""))[:255],
         tls=request.is_secure(),
     )

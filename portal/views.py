@@ -21,7 +21,7 @@ from portal.forms import AddressForm, HostForm, WildcardForm
 def _client(request: HttpRequest) -> services.ClientInfo:
     user_agent = "portal: " + request.user.get_username()
     return services.ClientInfo(
-        source=visitor_address(request) or None, user_agent=user_agent, tls=request.is_secure()
+        source=visitor_address(request), user_agent=user_agent, tls=request.is_secure()
     )
 
 
@@ -165,7 +165,7 @@ def address(request: HttpRequest) -> HttpResponse:
         request,
         "portal/address.html",
         {
-            "address": visitor_address(request),
+            "address": visitor_address(request) or "",
             "ipv4_host": settings.DDNS_IPV4_SERVICE_HOST,
             "ipv6_host": settings.DDNS_IPV6_SERVICE_HOST,
         },
