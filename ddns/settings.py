@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "failover",
     "api",
     "acme",
+    "ops",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("failover.api_urls")),  # before api.urls and its catch-all
     path("api/v1/", include("api.urls")),
     path("", include("acme.urls")),
+    path("", include("ops.urls")),
     path("", include("portal.urls")),
     path("", include("failover.urls")),
     path("admin/", admin.site.urls),

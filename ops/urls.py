@@ -1,0 +1,3 @@
+"""Operators' endpoints: health, metrics."""
+
+urlpatterns: list = []
