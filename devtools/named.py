@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domains import dns
+from ops import bind
 
 NAMED_CANDIDATES = ("named", "/usr/sbin/named", "/usr/local/sbin/named")
 
@@ -58,13 +59,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 def write_config(directory: Path, port: int, zones: list[Zone], host: str = "127.0.0.1") -> Path:
     """Write named.conf and any missing zone files; existing zone files and journals stay."""
     directory.mkdir(parents=True, exist_ok=True)
-    blocks = [_options(directory, host, port)]
-    blocks += sorted({_key_block(zone) for zone in zones})  # zones may share a key
+    blocks = [bind.options_block(directory, bind.Peer(host, port))]
+    blocks += sorted({bind.key_statement(_key(zone)) for zone in zones})  # zones may share a key
     for zone in zones:
         blocks.append(_zone_block(zone))
         zone_file = directory / f"{zone.name}.zone"
         if not zone_file.exists():
-            zone_file.write_text(_zone_file(zone.name))
+            zone_file.write_text(bind.zone_file(zone.name))
     conf = directory / "named.conf"
     conf.write_text("\n".join(blocks))
     return conf
@@ -79,16 +80,20 @@ def start(
 ) -> subprocess.Popen:
     """Start named in the foreground of a child process and wait until it answers."""
     conf = write_config(directory, port, zones, host)
+    return run(conf, host, port, zones[0].name, log_path or directory / "named.log")
+
+
+def run(conf: Path, host: str, port: int, zone: str, log_path: Path) -> subprocess.Popen:
+    """Start named on a configuration already written; ready when it answers zone's SOA."""
     command = [named_binary(), "-g", "-c", str(conf)]
     if os.geteuid() == 0:
         command[1:1] = ["-u", "root"]  # stay root: the files live in our own directory
-    log_path = log_path or directory / "named.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        wait_ready(host, port, zones[0].name, process)
+        wait_ready(host, port, zone, process)
     except RuntimeError as exc:
         stop(process)
         tail = log_path.read_text(errors="replace").splitlines()[-5:]
@@ -147,44 +152,13 @@ def stop_stale(directory: Path) -> None:
         time.sleep(0.1)
 
 
-def _options(directory: Path, host: str, port: int) -> str:
-    return f"""options {{
-    directory "{directory}";
-    pid-file "{directory}/named.pid";
-    session-keyfile "{directory}/session.key";
-    managed-keys-directory "{directory}";
-    listen-on port {port} {{ {host}; }};
-    listen-on-v6 {{ none; }};
-    recursion no;
-    dnssec-validation no;
-    notify no;
-}};
-controls {{ }};
-"""
-
-
-def _key_block(zone: Zone) -> str:
-    return f'key "{zone.key_name}" {{ algorithm {zone.algorithm}; secret "{zone.secret}"; }};\n'
+def _key(zone: Zone) -> bind.TsigKey:
+    return bind.TsigKey(zone.key_name, zone.secret, zone.algorithm)
 
 
 def _zone_block(zone: Zone) -> str:
+    # The key also reads the zone back by transfer, for the reconciler.
+    key = _key(zone)
     if zone.policy == "none":
-        grant = "allow-update { none; };"
-    else:
-        grant = f'update-policy {{ grant "{zone.key_name}" zonesub ANY; }};'
-    # The reconciler reads the zone back by transfer, signed with the same key.
-    grant += f'\n    allow-transfer {{ key "{zone.key_name}"; }};'
-    return f"""zone "{zone.name}" {{
-    type primary;
-    file "{zone.name}.zone";
-    {grant}
-}};
-"""
-
-
-def _zone_file(name: str) -> str:
-    return f"""$TTL 60
-@   IN SOA ns.{name}. hostmaster.{name}. 1 3600 600 86400 60
-@   IN NS  ns.{name}.
-ns  IN A   127.0.0.1
-"""
+        return bind.primary_zone(zone.name, update_key=None, transfer_keys=[key])
+    return bind.primary_zone(zone.name, update_key=key)
