@@ -45,6 +45,12 @@ class Domain(models.Model):
     available = models.BooleanField(_("server available"), default=True)
     last_error = models.TextField(_("last server error"), blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # The periodic health check (an SOA query): consecutive failures, when to ask next (a
+    # zone that stays down is asked less and less often) and when its owner was told of
+    # the outage (once per outage; cleared, with a second e-mail, when it answers again).
+    failed_checks = models.PositiveIntegerField(default=0, editable=False)
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    outage_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,6 +118,10 @@ class Host(models.Model):
     abuse_blocked = models.BooleanField(
         _("blocked by admin"), default=False, help_text=_("only an operator may clear it")
     )
+    # Stale-host maintenance: when the owner was reminded that nothing updates the host,
+    # and when its addresses were withdrawn for that; an update after the mark revives it.
+    stale_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stale_disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Celery tasks: thin wrappers that call services."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -7,10 +8,29 @@ from celery import shared_task
 from domains import dns, reconcile, services
 from domains.models import Domain
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task
 def prune_history() -> int:
-    return services.history_prune()
+    """Rows past their retention: update history and expired login sessions."""
+    return services.history_prune() + services.sessions_prune()
+
+
+@shared_task
+def process_stale_hosts() -> dict[str, int]:
+    """Remind, disable and delete hosts nobody updates; revive those updated again."""
+    report = services.stale_hosts_process()
+    counts = {stage: len(names) for stage, names in vars(report).items()}
+    if any(counts.values()):
+        logger.info("stale hosts: %s", counts)
+    return counts
+
+
+@shared_task
+def check_zone_health() -> int:
+    """Ask each due zone's primary for its SOA; returns how many did not answer."""
+    return sum(not health.ok for health in services.zones_check_health())
 
 
 @shared_task
