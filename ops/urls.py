@@ -1,3 +1,10 @@
 """Operators' endpoints: health, metrics."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ops import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
+]
