@@ -27,12 +27,13 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts import tokens
 from accounts.models import READ, ApiToken
-from domains import names
-from domains.services import DnsFailure
+from domains import limits, names
+from domains.services import DnsFailure, UpdateRefused
 from domains.visitors import visitor_address
 
 # Seconds a client should wait before retrying a change the DNS server could not take now.
 DNS_RETRY_AFTER = 60
+TOO_MANY_FAILURES = "too many failed authentications from your address."
 MAX_QUERY_VALUE = 253
 
 # --- Who is calling ---------------------------------------------------------------------
@@ -45,10 +46,16 @@ class BearerTokenAuthentication(BaseAuthentication):
         raw = tokens.token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
         if raw is None:
             return None  # no token offered: the session may still authenticate
+        source = visitor_address(request)
+        wait = limits.source_refusal(source)
+        if wait is not None:
+            # Before the token is looked at: a guesser learns nothing and costs nothing.
+            raise exceptions.Throttled(wait, TOO_MANY_FAILURES)
         try:
             # The same caller address as dyndns2 sees, so network limits mean one thing.
-            token = tokens.token_authenticate(raw, source=visitor_address(request))
+            token = tokens.token_authenticate(raw, source=source)
         except tokens.TokenRejected as rejected:
+            limits.source_failed(source)
             raise exceptions.AuthenticationFailed(str(rejected)) from None
         return token.owner, token
 
@@ -240,6 +247,10 @@ def _as_api_exception(exc: Exception) -> Exception:
         return kind(f"the DNS server did not accept the change: {exc}")
     if isinstance(exc, DjangoValidationError):
         return _service_refusal(exc)
+    if isinstance(exc, UpdateRefused):
+        if exc.retry_after is None:
+            return exceptions.PermissionDenied(str(exc), code="abuse")
+        return exceptions.Throttled(exc.retry_after, str(exc))
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
     if isinstance(exc, SuspiciousOperation | BadRequest):

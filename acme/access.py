@@ -5,7 +5,7 @@ and may write (sent as the password with the account's username, or as Bearer)."
 from dataclasses import dataclass
 
 from accounts.tokens import TokenRejected, looks_like_token, token_authenticate, token_from_header
-from domains import services
+from domains import limits, services
 from domains.models import Host
 from domains.visitors import basic_credentials
 
@@ -13,10 +13,12 @@ MAX_CREDENTIAL_LENGTH = 1024
 
 
 class Refused(Exception):
-    """The credentials do not allow the change. `status`: 401 (who are you?) or 403."""
+    """The credentials do not allow the change. `status`: 401 (who are you?) or 403, or
+    429 when the caller's address failed too often (then `retry_after` seconds)."""
 
-    def __init__(self, message: str, status: int = 401) -> None:
+    def __init__(self, message: str, status: int = 401, retry_after: int | None = None) -> None:
         self.status = status
+        self.retry_after = retry_after
         super().__init__(message)
 
 
@@ -38,9 +40,24 @@ def from_authorization(header: str | None) -> Credentials | None:
 
 
 def host_for(creds: Credentials | None, fqdn: str, *, source: str | None) -> Host:
-    """The host named `fqdn`, when these credentials may change its challenge records."""
+    """The host named `fqdn`, when these credentials may change its challenge records.
+
+    Wrong credentials count against the source address; past the limit its requests are
+    refused (429) before any credential is checked (docs/abuse.md)."""
+    wait = limits.source_refusal(source)
+    if wait is not None:
+        raise Refused("too many failed authentications from your address", 429, wait)
     if creds is None:
         raise Refused("credentials required")
+    try:
+        return _host_for(creds, fqdn, source)
+    except Refused as refused:
+        if refused.status == 401:
+            limits.source_failed(source)
+        raise
+
+
+def _host_for(creds: Credentials, fqdn: str, source: str | None) -> Host:
     if len(creds.username) > MAX_CREDENTIAL_LENGTH or len(creds.password) > MAX_CREDENTIAL_LENGTH:
         raise Refused("invalid credentials")
     if looks_like_token(creds.password):

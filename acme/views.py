@@ -151,10 +151,13 @@ def _error(error: BaseException, request: HttpRequest, *, acmedns: bool = False)
         logger.warning("ACME request to %s failed: %s", request.path, error)
     if acmedns:
         # acme-dns answers 401 "forbidden" for every credential or subdomain mismatch.
-        status, message = (401 if isinstance(error, access.Refused) else status), code
+        refused = isinstance(error, access.Refused) and status != 429
+        status, message = (401 if refused else status), code
     response = JsonResponse({"error": message}, status=status)
     if status == 401 and not acmedns:
         response["WWW-Authenticate"] = 'Basic realm="ACME DNS-01", charset="UTF-8"'
+    elif status == 429 and isinstance(error, access.Refused):
+        response["Retry-After"] = str(error.retry_after or 60)
     elif status == 503:
         response["Retry-After"] = "30"
     return response
@@ -163,7 +166,7 @@ def _error(error: BaseException, request: HttpRequest, *, acmedns: bool = False)
 def _classify(error: BaseException) -> tuple[int, str, str]:
     """(status, message, acme-dns code) for a failure."""
     if isinstance(error, access.Refused):
-        return error.status, str(error), "forbidden"
+        return error.status, str(error), "too_many_requests" if error.status == 429 else "forbidden"
     if isinstance(error, BadRequest):
         return error.status, str(error), "bad_subdomain" if error.status == 400 else "bad_request"
     if isinstance(error, ValidationError):

@@ -133,6 +133,8 @@ def _set_addresses(host: Host, data: dict, client: services.ClientInfo) -> None:
     wanted = names.Addresses(
         **{names.field_of(rdtype): a for rdtype, a in given.items() if a is not None}
     )
+    if given:  # the same per-host limit as dyndns2 (docs/abuse.md)
+        services.host_admit_update(host=host, addresses=wanted, count_repeats=False)
     if wanted:
         services.host_update_addresses(host=host, addresses=wanted, client=client)
     for rdtype in (rdtype for rdtype, address in given.items() if address is None):

@@ -30,13 +30,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts import oidc, tokens
 from accounts.models import ApiToken
-from domains import names, selectors, services
+from domains import limits, names, selectors, services
 from domains.models import Domain, Host
 from domains.visitors import visitor_address
 
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = "Unauthorized access"
+TOO_MANY_FAILURES = "Too many failed authentications from your address; try again later"
 # Longest parameter worth looking at: a full domain name.
 MAX_NAME_LENGTH = 253
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -48,10 +49,11 @@ RETRY_AFTER_SECONDS = "60"
 class NicError(Exception):
     """An answer {"status": "error", "message": message} with this HTTP status."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,15 @@ def _caller(request: HttpRequest) -> Caller:
     raw = tokens.token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
     if raw is None:
         raise NicError(401, UNAUTHORIZED)
+    source = visitor_address(request)
+    wait = limits.source_refusal(source)
+    if wait is not None:
+        raise NicError(429, TOO_MANY_FAILURES, retry_after=wait)
     try:
         # The same caller address as dyndns2 sees, so network limits mean one thing.
-        token = oidc.bearer_token(raw, source=visitor_address(request))
+        token = oidc.bearer_token(raw, source=source)
     except tokens.TokenRejected:
+        limits.source_failed(source)
         raise NicError(401, UNAUTHORIZED) from None
     return Caller(user=token.owner, token=token)
 
@@ -324,6 +331,8 @@ def _error_answer(request: HttpRequest, error: Exception) -> JsonResponse:
     response = JsonResponse({"status": "error", "message": message}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="nic"'
+    elif status == 429:
+        response["Retry-After"] = str(getattr(error, "retry_after", None) or RETRY_AFTER_SECONDS)
     elif status == 503:
         response["Retry-After"] = RETRY_AFTER_SECONDS
     return response

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from accounts import oidc, tokens
 from accounts.models import ApiToken
-from domains import names, services
+from domains import limits, names, services
 from domains.models import Host
 from dyndns2 import protocol
 from dyndns2.protocol import Line
@@ -43,6 +43,8 @@ class NicRequest:
 
 
 def update(request: NicRequest) -> list[Line]:
+    if _throttled(request):
+        return [Line(protocol.ABUSE)]
     creds = protocol.credentials(request.authorization, request.query)
     bearer = tokens.token_from_header(request.authorization or "")
     if bearer or (creds and tokens.looks_like_token(creds.password)):
@@ -59,6 +61,8 @@ def update(request: NicRequest) -> list[Line]:
 
 def delete(request: NicRequest) -> list[Line]:
     """Remove the A or AAAA record: the family of myip (0.0.0.0 or ::), else the client's."""
+    if _throttled(request):
+        return [Line(protocol.ABUSE)]
     host, refusal = _authorize(request, protocol.credentials(request.authorization, request.query))
     if refusal:
         return refusal
@@ -67,6 +71,10 @@ def delete(request: NicRequest) -> list[Line]:
         addresses = protocol.requested_addresses(request.query, request.client)
     except names.BadAddress as exc:
         return [_client_fault(host, str(exc))]
+    try:
+        services.host_admit_update(host=host, addresses=None, count_repeats=False)
+    except services.UpdateRefused:
+        return [Line(protocol.ABUSE)]
     rdtypes = [rdtype for rdtype, address in addresses.by_rdtype().items() if address]
     lines = []
     for rdtype in rdtypes:
@@ -79,6 +87,12 @@ def delete(request: NicRequest) -> list[Line]:
     return lines
 
 
+def _throttled(request: NicRequest) -> bool:
+    """Too many authentication failures from the caller's address: refused before its
+    credentials are looked at (docs/protocol.md: `abuse`, not HTTP 429)."""
+    return limits.source_refusal(request.client) is not None
+
+
 def _authorize(
     request: NicRequest, creds: protocol.Credentials | None
 ) -> tuple[Host | None, list[Line] | None]:
@@ -88,6 +102,7 @@ def _authorize(
         return None, [Line(protocol.BADAGENT)]
     host = authenticate(creds)
     if host is None:
+        limits.source_failed(request.client)
         return None, [Line(protocol.BADAUTH)]
     refusal = _host_refusal(host)
     if refusal:
@@ -131,6 +146,10 @@ def _publish(host: Host, request: NicRequest) -> Line:
     except names.BadAddress as exc:
         return _client_fault(host, str(exc))
     try:
+        services.host_admit_update(host=host, addresses=addresses, count_repeats=True)
+    except services.UpdateRefused:
+        return Line(protocol.ABUSE)  # see docs/protocol.md: `abuse`, not HTTP 429
+    try:
         changed = services.host_update_addresses(
             host=host, addresses=addresses, client=request.client_info()
         )
@@ -148,6 +167,7 @@ def _update_with_token(
     try:
         token = _token_of(bearer, creds, request.client)
     except tokens.TokenRejected:
+        limits.source_failed(request.client)
         return [Line(protocol.BADAUTH)]
     except oidc.OidcUnavailable:
         # The provider could not say whether the token is good: not the client's fault.

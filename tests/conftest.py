@@ -10,7 +10,7 @@ from tests.support.bind import make_domain, start_bind, unique_label
 from tests.support.web import logged_in
 
 # Browser, live-server and OpenID Connect provider fixtures, for every package's tests.
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.limits"]
 
 
 @pytest.fixture(scope="session")
