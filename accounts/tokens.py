@@ -17,7 +17,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import FULL, HOSTS, SCOPES, ApiToken
-from domains import crypto
+from domains import crypto, metrics
 from domains.models import Host
 
 TOKEN_PREFIX = "ddns_"  # noqa: S105 (a marker, not a secret)
@@ -144,6 +144,7 @@ def token_authenticate(raw: str, *, source: str | None) -> ApiToken:
     if token.scope == HOSTS:
         prefetch_related_objects([token], "hosts")
     _mark_used(token)
+    metrics.token_used(token.scope)
     return token
 
 

@@ -193,9 +193,13 @@ def domain_record_failure(*, domain_id: int, error: dns.DnsError) -> None:
 
 
 def domain_record_success(*, domain: Domain) -> None:
-    # Conditional so the common case (already available) writes nothing.
+    # Conditional so the common case (already available) writes nothing. The health
+    # check's back-off ends with the outage: the next check (and its recovery e-mail)
+    # comes with the next maintenance tick, not after the longest wait.
     if not domain.available:
-        Domain.objects.filter(pk=domain.pk, available=False).update(available=True)
+        Domain.objects.filter(pk=domain.pk, available=False).update(
+            available=True, failed_checks=0, next_check_at=None
+        )
         domain.available = True
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from domains import metrics
 from domains import services as domain_services
 from failover import decisions
 from failover.decisions import Answer, Health, Streak, Switch, Vote
@@ -62,6 +63,7 @@ def group_decide(*, group_id: int, raise_dns_failure: bool = False) -> Answer | 
                     raise
                 return _current(group)
             event = _record_answer(group, answer, visible_ms, all_down)
+    metrics.ha_event(event.kind)
     if event.kind in ALERT_KINDS:
         alerts.notify(event_id=event.pk)
     return answer

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Prefetch
 from django.utils import timezone
 
+from domains import metrics
 from domains import services as domain_services
 from domains.models import Host
 from failover import checks, decisions, probes
@@ -45,8 +46,11 @@ def location_check_round(*, location: str, now: datetime | None = None) -> int:
     if abstain:
         logger.warning("location %s abstains: %s", location, abstain)
         _record_abstention(members, location, abstain, started)
+        metrics.checks_abstained(location, len(members))
     else:
-        _record_results(claimed, _probe(claimed), location, started)
+        results = _probe(claimed)
+        metrics.checks_done(location, (result.ok for result in results.values()))
+        _record_results(claimed, results, location, started)
     _decide_unsettled(claimed, members)
     return len(members)
 
