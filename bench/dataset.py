@@ -45,11 +45,19 @@ def zone_and_owner(config: dict) -> tuple:
 
 
 def state(config: dict) -> dict:
-    """Published addresses and history size as the database records them."""
+    """Published addresses and history size as the database records them, and how many
+    batches wrote the history of the hosts other than `steady` (a batch's rows share one
+    timestamp, its commit's)."""
     from domains.models import Host, UpdateEvent
 
     addresses = dict(Host.objects.filter(ipv4__isnull=False).values_list("fqdn", "ipv4"))
-    return {"ipv4": addresses, "events": UpdateEvent.objects.count()}
+    changes = UpdateEvent.objects.exclude(host__fqdn=config.get("steady", "")).filter(result="good")
+    return {
+        "ipv4": addresses,
+        "events": UpdateEvent.objects.count(),
+        "changes": changes.count(),
+        "batches": changes.values("created_at").distinct().count(),
+    }
 
 
 COMMANDS = {"prepare": prepare, "state": state}

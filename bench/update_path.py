@@ -43,10 +43,15 @@ KEY_NAME = "ddns-bench-key."
 HOSTS = 1000  # the changes, wrong-secret and unknown-host scenarios spread over this many
 # The nochg and bare-view host is one more, so that the changes never move its address.
 STEADY_LABEL = "steady"
-# Sync workers. The bare view is fastest with 2 on this 2-core machine (median of 4 runs,
-# PostgreSQL: 2 -> 1,163 req/s, 3 -> 946, 4 -> 822, 6 -> 771, 8 -> 678; SQLite: 2 -> 751,
-# 4 -> 687, 8 -> 639): it is CPU-bound, so more workers only add switching.
+# Processes: the bare view is fastest with 2 on this 2-core machine (median of 4 runs,
+# sync workers, PostgreSQL: 2 -> 1,163 req/s, 3 -> 946, 4 -> 822, 6 -> 771, 8 -> 678;
+# SQLite: 2 -> 751, 4 -> 687, 8 -> 639): it is CPU-bound, so more processes only add
+# switching.
 WORKERS = 2
+# Threads per process (gunicorn's gthread worker): a change waits for its batch without
+# holding a CPU, so the changes that arrive meanwhile can join it. Each thread keeps its
+# own database connection (DATABASE_CONN_MAX_AGE). 0: sync workers, one request at a time.
+THREADS = 8
 DNS_SENDERS = 8
 NOCHG_ADDRESS = "192.0.2.10"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -92,6 +97,8 @@ class Web:
 class Options:
     duration: int
     workers: int
+    threads: int  # per worker (gthread); 0: sync workers
+    batch_window_ms: float | None  # DDNS_BATCH_WINDOW_MS; None: the service's default
     profile: Path | None  # where py-spy profiles go; None: no profiling
     profile_cpu: bool  # py-spy samples CPU only instead of wall clock
     rounds: int  # each round runs every scenario once; figures are medians over rounds
@@ -104,6 +111,7 @@ class DatabaseRun:
     dns_background: float = 0.0  # CPU share busy just before the ceiling was measured
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, ok, detail)
+    mean_batch: float = 0.0  # changes per group commit in the changes scenario
 
 
 # --- Processes ----------------------------------------------------------------------------
@@ -119,17 +127,22 @@ def start_named(stack: contextlib.ExitStack, workdir: Path) -> dns.Server:
 
 
 def start_gunicorn(
-    stack: contextlib.ExitStack, env: dict[str, str], workdir: Path, workers: int
+    stack: contextlib.ExitStack, env: dict[str, str], workdir: Path, options: Options
 ) -> Web:
     port = named.free_port()
+    # Only what this command line says: gunicorn would otherwise read the project's own
+    # gunicorn.conf.py from the working directory (its access log, its worker model).
+    config = workdir / "gunicorn.conf.py"
+    config.write_text("")
     command = [
         GUNICORN,
+        "--config",
+        str(config),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
+        str(options.workers),
+        *worker_model(options.threads),
         "--error-logfile",
         str(workdir / "gunicorn.log"),
         "--log-level",
@@ -145,6 +158,19 @@ def start_gunicorn(
     base_url = f"http://127.0.0.1:{port}"
     wait_http(f"{base_url}/bench/bare?hostname={STEADY_LABEL}.{ZONE}", process)
     return Web(base_url, process)
+
+
+def worker_model(threads: int) -> list[str]:
+    if threads <= 0:
+        return ["--worker-class", "sync"]
+    return ["--worker-class", "gthread", "--threads", str(threads)]
+
+
+def describe_workers(options: Options) -> str:
+    if options.threads <= 0:
+        return f"{options.workers} sync workers"
+    window = "default" if options.batch_window_ms is None else f"{options.batch_window_ms:g} ms"
+    return f"{options.workers} gthread workers x {options.threads} threads, batch window {window}"
 
 
 def wait_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -392,10 +418,16 @@ def run_scenario(scenario: Scenario, web: Web, workdir: Path, options: Options) 
         print(summary, flush=True)
 
 
-def verify_changes(run: DatabaseRun, env: dict[str, str], server: dns.Server) -> None:
+def verify_changes(run: DatabaseRun, env: dict[str, str], server: dns.Server, steady: dict) -> None:
     """Every address the database says it published is what BIND serves; history adds up."""
     time.sleep(1)  # requests wrk abandoned at its deadline finish (DNS first, then commit)
-    state = dataset(env, "state", {})
+    state = dataset(env, "state", {"steady": steady["fqdn"]})
+    run.mean_batch = state["changes"] / max(state["batches"], 1)
+    print(
+        f"  mean batch size {run.mean_batch:.1f} changes"
+        f" ({state['changes']} changes in {state['batches']} commits)",
+        flush=True,
+    )
     published = state["ipv4"]
     wrong = [
         fqdn for fqdn, address in published.items() if dns.lookup(server, fqdn, "A") != [address]
@@ -436,8 +468,10 @@ def bench_database(database: str, workdir: Path, options: Options) -> DatabaseRu
             flush=True,
         )
         env = django_env(DATABASE_URLS[database](stack, workdir), workdir)
+        if options.batch_window_ms is not None:
+            env["DDNS_BATCH_WINDOW_MS"] = str(options.batch_window_ms)
         steady, hosts = prepare_database(env, server)
-        web = start_gunicorn(stack, env, workdir, options.workers)
+        web = start_gunicorn(stack, env, workdir, options)
         scenarios = build_scenarios(steady, hosts)
         run.scenarios = {s.name: s for s in scenarios}
         # The nochg host gets its address once, through the service, before the hammering.
@@ -452,7 +486,7 @@ def bench_database(database: str, workdir: Path, options: Options) -> DatabaseRu
             run.scenarios["changes"].entries = change_entries(hosts, round_)
             for scenario in scenarios:
                 run_scenario(scenario, web, workdir, options)
-        verify_changes(run, env, server)
+        verify_changes(run, env, server, steady)
         report_server_errors(run, workdir)
     return run
 
@@ -512,8 +546,8 @@ def targets(run: DatabaseRun) -> list[Target]:
 def print_report(runs: list[DatabaseRun], options: Options) -> None:
     """Markdown tables, ready for docs/performance.md."""
     load = (
-        f"wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{options.duration}s, {options.workers}"
-        f" sync workers, median of {options.rounds} round(s)"
+        f"wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{options.duration}s,"
+        f" {describe_workers(options)}, median of {options.rounds} round(s)"
     )
     print(f"\n## Figures ({load})\n")
     print(
@@ -535,6 +569,9 @@ def print_report(runs: list[DatabaseRun], options: Options) -> None:
             f"| {run.database} | raw DNS ceiling (updates/s) "
             f"| {run.dns_ceiling:.1f} ||||||| {run.dns_background:.0%} |"
         )
+    print("\n| database | mean batch size (changes per commit) |\n|---|---:|")
+    for run in runs:
+        print(f"| {run.database} | {run.mean_batch:.1f} |")
     print("\n## Targets\n")
     print("| database | target | measured | wanted | result |")
     print("|---|---|---:|---:|---|")
@@ -564,7 +601,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
-    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn processes")
+    parser.add_argument(
+        "--threads", type=int, default=THREADS, help="threads per process (0: sync workers)"
+    )
+    parser.add_argument(
+        "--batch-window", type=float, help="DDNS_BATCH_WINDOW_MS (default: the service's)"
+    )
     parser.add_argument(
         "--rounds", type=int, default=1, help="run every scenario this many times; report medians"
     )
@@ -587,7 +630,13 @@ def main() -> int:
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     profile_dir = args.profile.resolve() if args.profile else None
     options = Options(
-        args.duration, args.workers, profile_dir, args.profile_cpu, max(args.rounds, 1)
+        args.duration,
+        args.workers,
+        args.threads,
+        args.batch_window,
+        profile_dir,
+        args.profile_cpu,
+        max(args.rounds, 1),
     )
     signal.signal(signal.SIGTERM, raise_terminated)
     runs, broken = [], []

@@ -7,6 +7,7 @@ import ipaddress
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import dns.exception
 import dns.message
@@ -19,6 +20,8 @@ import dns.tsigkeyring
 import dns.update
 import dns.xfr
 import dns.zone
+
+from domains import metrics
 
 ALGORITHMS = {
     "hmac-sha256": dns.tsig.HMAC_SHA256,
@@ -119,6 +122,24 @@ def challenge_name(fqdn: str) -> str:
     return f"{CHALLENGE_LABEL}.{fqdn}"
 
 
+class AddressChange(NamedTuple):
+    """One host's change: each given record type ("A"/"AAAA") set to one address, or
+    deleted when None; with `wildcard`, the same change at "*.fqdn"."""
+
+    fqdn: str
+    addresses: Mapping[str, str | None]
+    wildcard: bool = False
+
+    @property
+    def names(self) -> int:
+        return 2 if self.wildcard else 1
+
+
+# A change writes at most two names (the host and its wildcard) with two record types
+# each, so a full message of changes stays within NAMES_PER_MESSAGE names.
+CHANGES_PER_MESSAGE = NAMES_PER_MESSAGE // 2
+
+
 def replace_addresses(
     server: Server,
     fqdn: str,
@@ -129,16 +150,31 @@ def replace_addresses(
 ) -> None:
     """Set each given record type ("A"/"AAAA") to one address, or delete it when None;
     with `wildcard`, the same change at "*.fqdn", in the same message."""
+    replace_many(server, [AddressChange(fqdn, addresses, wildcard)], ttl)
+
+
+def replace_many(server: Server, changes: Sequence[AddressChange], ttl: int) -> None:
+    """Several hosts' changes in one message, which the server applies whole or not at
+    all (RFC 2136 section 3.7): callers may answer every change alike."""
+    if sum(change.names for change in changes) > NAMES_PER_MESSAGE:
+        raise ValueError(f"more than {NAMES_PER_MESSAGE} names in one update message")
     update = _new_update(server)
-    targets = [fqdn, wildcard_name(fqdn)] if wildcard else [fqdn]
+    for change in changes:
+        _add_replacements(update, server.zone, change, ttl)
+    _send(server, update)
+
+
+def _add_replacements(
+    update: dns.update.UpdateMessage, zone: str, change: AddressChange, ttl: int
+) -> None:
+    targets = [change.fqdn, wildcard_name(change.fqdn)] if change.wildcard else [change.fqdn]
     for target in targets:
-        name = _relative(target, server.zone)
-        for rdtype, address in addresses.items():
+        name = _relative(target, zone)
+        for rdtype, address in change.addresses.items():
             if address is None:
                 update.delete(name, rdtype)
             else:
                 update.replace(name, ttl, rdtype, address)
-    _send(server, update)
 
 
 def replace_address_sets(
@@ -278,6 +314,15 @@ def negative_ttl(server: Server) -> int:
     raise DnsNotAuthoritative(f"{server.host}:{server.port} has no SOA for {server.zone}")
 
 
+def soa_serial(server: Server) -> int:
+    """The serial of the zone's SOA as the server answers it now (an unsigned query)."""
+    response = _exchange(server, dns.message.make_query(server.zone, "SOA"))
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return int(next(iter(rrset)).serial)
+    raise DnsNotAuthoritative(f"{server.host}:{server.port} has no SOA for {server.zone}")
+
+
 def name_exists(server: Server, fqdn: str) -> bool:
     """False when the server answers NXDOMAIN: no record of any type at the name."""
     response = _exchange(server, dns.message.make_query(fqdn, "A"))
@@ -305,11 +350,12 @@ def _relative(fqdn: str, zone: str) -> dns.name.Name:
 
 
 def _send(server: Server, update: dns.update.UpdateMessage) -> None:
-    response = _exchange(server, update)
-    rcode = response.rcode()
-    if rcode != dns.rcode.NOERROR:
-        error = RCODE_ERRORS.get(rcode, DnsServerFailure)
-        raise error(f"{dns.rcode.to_text(rcode)} from {server.host}:{server.port}")
+    with metrics.dns_update_timer(server.zone):
+        response = _exchange(server, update)
+        rcode = response.rcode()
+        if rcode != dns.rcode.NOERROR:
+            error = RCODE_ERRORS.get(rcode, DnsServerFailure)
+            raise error(f"{dns.rcode.to_text(rcode)} from {server.host}:{server.port}")
 
 
 def _exchange(server: Server, message: dns.message.Message) -> dns.message.Message:

@@ -10,6 +10,7 @@ Callers see two kinds of failure: django's ValidationError (the request is wrong
 DnsFailure (the zone's server did not take the change; the message says why).
 """
 
+from domains.services.abuse import UpdateRefused, host_admit_update, host_flag_abuse
 from domains.services.acme import (
     ACME_MAX_VALUES_PER_HOST,
     acme_challenge_host,
@@ -29,7 +30,6 @@ from domains.services.faults import (
     host_reset_client_faults,
 )
 from domains.services.hosts import (
-    history_prune,
     host_address_sets,
     host_block,
     host_clear_abuse,
@@ -44,6 +44,14 @@ from domains.services.hosts import (
     host_set_wildcard,
     host_unblock,
     host_update_addresses,
+)
+from domains.services.maintenance import (
+    StaleReport,
+    ZoneHealth,
+    history_prune,
+    sessions_prune,
+    stale_hosts_process,
+    zones_check_health,
 )
 from domains.services.sets import host_publish_set, host_release_set, host_served_addresses
 from domains.services.zones import (
@@ -64,6 +72,9 @@ __all__ = [
     "ACME_MAX_VALUES_PER_HOST",
     "ClientInfo",
     "DnsFailure",
+    "StaleReport",
+    "UpdateRefused",
+    "ZoneHealth",
     "acme_challenge_host",
     "acme_clean_value",
     "acme_txt_add",
@@ -85,11 +96,13 @@ __all__ = [
     "encryption_key_rotate",
     "history_prune",
     "host_address_sets",
+    "host_admit_update",
     "host_authenticate",
     "host_block",
     "host_clear_abuse",
     "host_delete",
     "host_delete_address",
+    "host_flag_abuse",
     "host_lock_addresses",
     "host_lock_records",
     "host_mark_seen",
@@ -106,4 +119,7 @@ __all__ = [
     "host_set_wildcard",
     "host_unblock",
     "host_update_addresses",
+    "sessions_prune",
+    "stale_hosts_process",
+    "zones_check_health",
 ]

@@ -13,8 +13,8 @@ from django.utils import timezone
 from domains import crypto, dns, names
 from domains.models import AcmeChallenge, Domain, Host, RetiredName, UpdateEvent
 from domains.names import Addresses
+from domains.services.batch import host_apply_changes
 from domains.services.common import ClientInfo, DnsFailure, dns_server
-from domains.services.faults import host_record_server_fault
 from domains.services.zones import domain_record_failure, domain_record_success
 
 logger = logging.getLogger(__name__)
@@ -136,35 +136,18 @@ def host_delete_address(*, host: Host, rdtype: str, client: ClientInfo) -> bool:
 def _apply_changes(
     *, host: Host, changes: dict[str, str | None], client: ClientInfo, result: str
 ) -> bool:
+    """Through the zone's group commit: "changed" means the server has it and it is
+    committed (domains/services/batch.py)."""
     if host.managed:
         raise ValidationError(
             f"{host.fqdn} follows a high-availability group; change its members instead",
             code="managed",
         )
-    try:
-        with transaction.atomic():
-            current, wildcard = host_lock_records(host_id=host.pk)
-            changed = {
-                rdtype: address
-                for rdtype, address in changes.items()
-                if current[names.field_of(rdtype)] != address
-            }
-            if not changed:
-                return False
-            # Fresh zone settings (the caller's copy may hold only a few columns).
-            domain = Domain.objects.get(pk=host.domain_id)
-            dns.replace_addresses(
-                dns_server(domain), host.fqdn, changed, domain.ttl, wildcard=wildcard
-            )
-            _store_changes(host.pk, current, changed, client, result)
-    except dns.DnsError as error:
-        host_record_server_fault(host=host, error=error, changes=changes, client=client)
-        domain_record_failure(domain_id=host.domain_id, error=error)
-        raise DnsFailure(error) from error
-    for rdtype, address in changed.items():
+    changed = host_apply_changes(host=host, changes=changes, client=client, result=result)
+    for rdtype, address in changes.items():
+        # What the row holds now, whether this change set it or found it so.
         setattr(host, names.field_of(rdtype), address)
-    domain_record_success(domain=domain)
-    return True
+    return bool(changed)
 
 
 def host_lock_addresses(*, host_id: int) -> dict[str, str | None]:
@@ -225,43 +208,6 @@ def host_address_sets(
         address = current[field]
         singles[rdtype] = [address] if address else []
     return singles, zone_ttl
-
-
-def _store_changes(
-    host_id: int,
-    current: dict[str, str | None],
-    changed: dict[str, str | None],
-    client: ClientInfo,
-    result: str,
-) -> None:
-    """One UPDATE of the changed columns and one history row per changed family."""
-    now = timezone.now()
-    user_agent = client.user_agent[:255]
-    fields: dict = {"last_seen_at": now}
-    events = []
-    for rdtype, address in changed.items():
-        field = names.field_of(rdtype)
-        fields |= {
-            field: address,
-            f"{field}_updated_at": now,
-            f"{field}_source": client.source,
-            f"{field}_user_agent": user_agent,
-            f"{field}_tls": client.tls,
-        }
-        events.append(
-            UpdateEvent(
-                host_id=host_id,
-                family=rdtype,
-                old_address=current[field],
-                new_address=address,
-                source=client.source,
-                user_agent=user_agent,
-                tls=client.tls,
-                result=result,
-            )
-        )
-    Host.objects.filter(pk=host_id).update(**fields)
-    UpdateEvent.objects.bulk_create(events)
 
 
 def host_mark_seen(*, host: Host, now: datetime | None = None) -> None:
