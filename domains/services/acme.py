@@ -119,6 +119,8 @@ def _change(
             AcmeChallenge.objects.filter(pk__in=gone).delete()
             if add is not None:
                 _store(host, add, now, client)
+                # A certificate client is a sign of life: the host is not stale.
+                Host.objects.filter(pk=host.pk).update(last_seen_at=now)
     except dns.DnsError as error:
         domain_record_failure(domain_id=host.domain_id, error=error)
         raise DnsFailure(error) from error
