@@ -4,7 +4,11 @@ Redis for them (docs/abuse.md).
 - A token bucket per host for address updates, and a window counting the host's unchanged
   updates (nochg), checked together in one Lua script: one round trip per update.
 - A window per source address counting authentication failures; past the limit, the
-  source is refused before any credential is checked.
+  source is refused before any credential is checked. Only a failure costs a round trip:
+  the failure that finds the limit passed tells its process, which then refuses the
+  source from memory until the window ends, so a good request never asks Redis whether
+  its source is refused. Each other process learns it from its own next failure from
+  that source: at most one more guess per process gets through.
 
 Fail open: when Redis does not answer, every check says "go ahead", the outage is logged
 once and Redis is left alone for DDNS_LIMITS_RETRY_SECONDS, so no request waits for a
@@ -63,7 +67,7 @@ return {allowed, wait, repeats}
 _FAILURE_SCRIPT = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
-return count
+return {count, redis.call('TTL', KEYS[1])}
 """
 
 
@@ -75,6 +79,9 @@ class HostVerdict:
 
 
 ALLOW = HostVerdict(allowed=True, retry_after=0, nochg_repeats=0)
+
+# Bounds the memory of refused sources per process (a few MB at most).
+MAX_REMEMBERED_SOURCES = 100_000
 
 
 def host_update_check(fqdn: str, *, unchanged: bool) -> HostVerdict:
@@ -99,31 +106,38 @@ def host_update_check(fqdn: str, *, unchanged: bool) -> HostVerdict:
 
 
 def source_refusal(source: str | None) -> int | None:
-    """Seconds this source must wait when its failures passed the limit; None: go ahead."""
-    limit = settings.DDNS_AUTH_FAILURES_PER_SOURCE
+    """Seconds this source must wait when its failures passed the limit; None: go ahead.
+
+    Answered from this process's memory (see the module's docstring): no round trip."""
     key = _source_key(source)
-    if key is None or limit <= 0:
+    if key is None or settings.DDNS_AUTH_FAILURES_PER_SOURCE <= 0:
         return None
-
-    def read(client: redis.Redis) -> Any:
-        pipe = client.pipeline(transaction=False)
-        pipe.get(key)
-        pipe.ttl(key)
-        return pipe.execute()
-
-    count, ttl = _call(read, (None, -2))
-    if count is None or int(count) < limit:
+    until = _state.refused_until.get(key)
+    if until is None:
         return None
-    return max(int(ttl), 1)
+    wait = until - time.monotonic()
+    if wait <= 0:
+        _state.refused_until.pop(key, None)
+        return None
+    return max(int(wait + 0.999), 1)
 
 
 def source_failed(source: str | None) -> None:
-    """Count one authentication failure from this source."""
+    """Count one authentication failure from this source; past the limit, this process
+    refuses the source until the window ends."""
     key = _source_key(source)
-    if key is None or settings.DDNS_AUTH_FAILURES_PER_SOURCE <= 0:
+    limit = settings.DDNS_AUTH_FAILURES_PER_SOURCE
+    if key is None or limit <= 0:
         return
     window = settings.DDNS_AUTH_FAILURE_WINDOW_SECONDS
-    _call(lambda client: _script(client, _FAILURE_SCRIPT)(keys=[key], args=[window]), None)
+    result = _call(lambda client: _script(client, _FAILURE_SCRIPT)(keys=[key], args=[window]), None)
+    if result is None:
+        return
+    count, ttl = (int(value) for value in result)
+    if count >= limit:
+        if len(_state.refused_until) >= MAX_REMEMBERED_SOURCES:
+            _state.refused_until.clear()  # a flood of addresses: forget, Redis still counts
+        _state.refused_until[key] = time.monotonic() + max(ttl, 1)
 
 
 def _source_key(source: str | None) -> str | None:
@@ -164,6 +178,8 @@ class _State:
         self.scripts: dict[tuple[int, str], Any] = {}
         self.down_until = 0.0
         self.outage_logged = False
+        # Sources past the failure limit, by key: when this process may hear them again.
+        self.refused_until: dict[str, float] = {}
 
 
 _state = _State()
