@@ -324,19 +324,24 @@ DDNS_LIMITS_REDIS_URL = env_str(
 DDNS_LIMITS_KEY_PREFIX = env_str("DDNS_LIMITS_KEY_PREFIX", "ddns:limits:")
 DDNS_LIMITS_TIMEOUT = env_float("DDNS_LIMITS_TIMEOUT", 0.1)
 DDNS_LIMITS_RETRY_SECONDS = env_float("DDNS_LIMITS_RETRY_SECONDS", 5.0)
-# Address updates of one host: a bucket of 6 that refills by 1 a minute (0 turns it off).
+# Address changes of one host (an unchanged update writes nothing and takes nothing): a
+# bucket of 6 that refills by 1 a minute (0 turns it off).
 # In the spirit of deSEC's 1/minute per domain: a client refreshing every minute (the
 # most any client documents) always passes, a router that reconnects may send a few at
 # once (one per family, one per client on its network), and a looping script is held to
 # one change a minute, so it cannot flood the zone's primary and its secondaries.
 DDNS_HOST_UPDATE_BURST = env_int("DDNS_HOST_UPDATE_BURST", 6)
 DDNS_HOST_UPDATES_PER_MINUTE = env_float("DDNS_HOST_UPDATES_PER_MINUTE", 1.0)
-# Unchanged updates (nochg, also those refused by the bucket) of one host: more than 30
+# Unchanged updates (nochg) of one host: more than 30
 # within 10 minutes flags it for abuse and mails its owner. Clients refresh every 5-10
 # minutes (1-2 in the window) and even a once-a-minute cron job sends 10: only a client
 # stuck in a loop gets there. 0 turns it off.
 DDNS_NOCHG_ABUSE_COUNT = env_int("DDNS_NOCHG_ABUSE_COUNT", 30)
 DDNS_NOCHG_ABUSE_WINDOW_SECONDS = env_int("DDNS_NOCHG_ABUSE_WINDOW_SECONDS", 600)
+# Each web process adds up its nochg counts and sends them to Redis (for all hosts, in one
+# round trip) at most this often: a nochg then costs no round trip of its own, and a
+# looping client is flagged within about this long of passing the limit.
+DDNS_NOCHG_FLUSH_SECONDS = env_float("DDNS_NOCHG_FLUSH_SECONDS", 1.0)
 # Authentication failures from one source address (IPv6: one /64) within the window; past
 # it, that source is refused before any credential is checked until the window ends.
 # 60 in 10 minutes lets dozens of misconfigured clients behind one NAT go on retrying

@@ -1,8 +1,9 @@
 """Request limits every web process shares, counted in Redis: the one module that talks to
 Redis for them (docs/abuse.md).
 
-- A token bucket per host for address updates, and a window counting the host's unchanged
-  updates (nochg), checked together in one Lua script: one round trip per update.
+- A token bucket per host for address changes (one round trip per change), and a window
+  counting the host's unchanged updates (nochg), added up in each process and sent to
+  Redis for all hosts at once every DDNS_NOCHG_FLUSH_SECONDS.
 - A window per source address counting authentication failures; past the limit, the
   source is refused before any credential is checked. Only a failure costs a round trip:
   the failure that finds the limit passed tells its process, which then refuses the
@@ -20,6 +21,7 @@ import ipaddress
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,10 +35,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# KEYS: the host's bucket (a hash), its nochg counter. ARGV: burst, refill per second,
-# 1 when the update changes nothing, the nochg window in seconds.
+# KEYS: the host's bucket (a hash). ARGV: burst, refill per second.
 # Redis's own clock: every web host then agrees on the bucket's time.
-_HOST_SCRIPT = """
+_BUCKET_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local burst = tonumber(ARGV[1])
@@ -54,12 +55,21 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil((burst - tokens) / rate) + 1)
-local repeats = 0
-if ARGV[3] == '1' then
-  repeats = redis.call('INCR', KEYS[2])
-  if repeats == 1 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4])) end
+return {allowed, wait}
+"""
+
+# KEYS: hosts' nochg counters. ARGV: the window in seconds, then what to add to each. A
+# window starts at its first count. Returns each counter's new total.
+_NOCHG_SCRIPT = """
+local window = tonumber(ARGV[1])
+local totals = {}
+for i, key in ipairs(KEYS) do
+  local added = tonumber(ARGV[i + 1])
+  local total = redis.call('INCRBY', key, added)
+  if total == added then redis.call('EXPIRE', key, window) end
+  totals[i] = total
 end
-return {allowed, wait, repeats}
+return totals
 """
 
 # KEYS: the source's failure counter. ARGV: the window in seconds. The window starts at
@@ -75,34 +85,60 @@ return {count, redis.call('TTL', KEYS[1])}
 class HostVerdict:
     allowed: bool
     retry_after: int  # seconds until the bucket has room again; 0 when allowed
-    nochg_repeats: int  # unchanged updates counted in the current window (0: not counted)
 
 
-ALLOW = HostVerdict(allowed=True, retry_after=0, nochg_repeats=0)
+ALLOW = HostVerdict(allowed=True, retry_after=0)
 
 # Bounds the memory of refused sources per process (a few MB at most).
 MAX_REMEMBERED_SOURCES = 100_000
 
 
-def host_update_check(fqdn: str, *, unchanged: bool) -> HostVerdict:
-    """Take one update from the host's bucket and, when it changes nothing, count it.
+def host_update_check(fqdn: str) -> HostVerdict:
+    """Take one update from the host's bucket.
 
     Counted by name, not row id: a host deleted and registered again keeps its counts."""
     burst = settings.DDNS_HOST_UPDATE_BURST
     per_second = settings.DDNS_HOST_UPDATES_PER_MINUTE / 60
-    count_repeats = unchanged and settings.DDNS_NOCHG_ABUSE_COUNT > 0
     if burst <= 0 or per_second <= 0:
-        burst, per_second = 1_000_000_000, 1_000_000.0  # bucket off: always room
-        if not count_repeats:
-            return ALLOW
-    # {...}: both keys in one Redis Cluster slot, as a script's keys must be.
-    keys = [_key(f"{{host:{fqdn}}}:bucket"), _key(f"{{host:{fqdn}}}:nochg")]
-    args = [burst, per_second, int(count_repeats), settings.DDNS_NOCHG_ABUSE_WINDOW_SECONDS]
-    result = _call(lambda client: _script(client, _HOST_SCRIPT)(keys=keys, args=args), None)
+        return ALLOW
+    keys = [_key(f"host:{fqdn}:bucket")]
+    result = _call(
+        lambda client: _script(client, _BUCKET_SCRIPT)(keys=keys, args=[burst, per_second]), None
+    )
     if result is None:
         return ALLOW
-    allowed, wait, repeats = (int(value) for value in result)
-    return HostVerdict(allowed=bool(allowed), retry_after=wait, nochg_repeats=repeats)
+    allowed, wait = (int(value) for value in result)
+    return HostVerdict(allowed=bool(allowed), retry_after=wait)
+
+
+def nochg_counted(fqdn: str) -> list[str]:
+    """Count one unchanged update of the host; returns the hosts whose window just passed
+    DDNS_NOCHG_ABUSE_COUNT.
+
+    Counted in this process first: every DDNS_NOCHG_FLUSH_SECONDS the request that finds
+    the time come adds the process's counts to Redis in one round trip (for every host at
+    once) and learns the totals. A nochg thus costs no round trip of its own, and a looping
+    client is caught within a second of passing the limit."""
+    threshold = settings.DDNS_NOCHG_ABUSE_COUNT
+    if threshold <= 0:
+        return []
+    with _state.lock:
+        _state.nochg[fqdn] += 1
+        now = time.monotonic()
+        if now < _state.nochg_flush_at:
+            return []
+        pending, _state.nochg = _state.nochg, Counter()
+        _state.nochg_flush_at = now + settings.DDNS_NOCHG_FLUSH_SECONDS
+    keys = [_key(f"host:{name}:nochg") for name in pending]
+    args = [settings.DDNS_NOCHG_ABUSE_WINDOW_SECONDS, *pending.values()]
+    totals = _call(lambda client: _script(client, _NOCHG_SCRIPT)(keys=keys, args=args), None)
+    if totals is None:
+        return []
+    return [
+        name
+        for (name, added), total in zip(pending.items(), totals, strict=True)
+        if int(total) - added <= threshold < int(total)
+    ]
 
 
 def source_refusal(source: str | None) -> int | None:
@@ -180,6 +216,9 @@ class _State:
         self.outage_logged = False
         # Sources past the failure limit, by key: when this process may hear them again.
         self.refused_until: dict[str, float] = {}
+        # Unchanged updates by host name, not yet added to Redis, and when to add them.
+        self.nochg: Counter[str] = Counter()
+        self.nochg_flush_at = 0.0
 
 
 _state = _State()

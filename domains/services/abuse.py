@@ -25,21 +25,35 @@ class UpdateRefused(Exception):
 def host_admit_update(*, host: Host, addresses: Addresses | None, count_repeats: bool) -> None:
     """Count an address update of the host from a client against its limits.
 
-    `addresses`: what the client asks to publish (None for a removal). With
-    `count_repeats`, an update that changes nothing counts toward the nochg flag. Raises
-    UpdateRefused when the host's bucket is empty or this update got the host flagged.
-    One Redis round trip; nothing is written to the database unless the host is flagged.
+    `addresses`: what the client asks to publish (None for a removal). An update that
+    changes something takes one from the host's bucket (one Redis round trip); one that
+    changes nothing writes nothing and is not limited, but with `count_repeats` it counts
+    toward the nochg flag (no round trip of its own, see limits.nochg_counted). Raises
+    UpdateRefused when the bucket is empty or this update got the host flagged. Nothing is
+    written to the database unless a host is flagged.
     """
-    unchanged = count_repeats and addresses is not None and _unchanged(host, addresses)
-    verdict = limits.host_update_check(host.fqdn, unchanged=unchanged)
-    threshold = settings.DDNS_NOCHG_ABUSE_COUNT
-    if threshold > 0 and verdict.nochg_repeats == threshold + 1:
-        window_minutes = settings.DDNS_NOCHG_ABUSE_WINDOW_SECONDS // 60
-        reason = f"more than {threshold} unchanged updates within {window_minutes} minutes"
-        host_flag_abuse(host=host, reason=reason)
-        raise UpdateRefused(f"{host.fqdn} is flagged for abuse: {reason}")
+    if addresses is not None and _unchanged(host, addresses):
+        if count_repeats:
+            _count_repeat(host)
+        return
+    verdict = limits.host_update_check(host.fqdn)
     if not verdict.allowed:
         raise UpdateRefused(f"too many updates of {host.fqdn}.", retry_after=verdict.retry_after)
+
+
+def _count_repeat(host: Host) -> None:
+    """Flag every host whose nochg window just passed the limit (counts of other hosts
+    arrive with this one's when the process adds them up)."""
+    passed = limits.nochg_counted(host.fqdn)
+    if not passed:
+        return
+    limit, minutes = settings.DDNS_NOCHG_ABUSE_COUNT, settings.DDNS_NOCHG_ABUSE_WINDOW_SECONDS // 60
+    reason = f"more than {limit} unchanged updates within {minutes} minutes"
+    for looping in Host.objects.filter(fqdn__in=passed).only("fqdn", "abuse"):
+        host_flag_abuse(host=looping, reason=reason)
+    if host.fqdn in passed:
+        host.abuse = True
+        raise UpdateRefused(f"{host.fqdn} is flagged for abuse: {reason}")
 
 
 def _unchanged(host: Host, addresses: Addresses) -> bool:

@@ -12,6 +12,9 @@ from domains import limits
 @pytest.fixture(autouse=True)
 def _limits_of_this_test(settings):
     settings.DDNS_LIMITS_KEY_PREFIX = f"ddns:test:{uuid.uuid4().hex}:"
+    # Every nochg reaches Redis at once, so a test sees the flag on the update that earns
+    # it (tests/limits/test_nochg_abuse.py checks the deferred sending on its own).
+    settings.DDNS_NOCHG_FLUSH_SECONDS = 0.0
     limits.reset()
     yield
     limits.reset()
