@@ -60,14 +60,12 @@ def state(config: dict) -> dict:
     }
 
 
-COMMANDS = {"prepare": prepare, "state": state}
-
-
-def main() -> None:
-    command = COMMANDS[sys.argv[1]]
+def serve(commands: dict) -> None:
+    """Run the command named by the first argument: JSON in on stdin, JSON out on stdout."""
+    command = commands[sys.argv[1]]
     django.setup()
     json.dump(command(json.load(sys.stdin)), sys.stdout)
 
 
 if __name__ == "__main__":
-    main()
+    serve({"prepare": prepare, "state": state})

@@ -8,12 +8,7 @@ published in BIND. Every schedule is then parked far in the future: the bench de
 when checks start (bench/ha.py). JSON in on stdin, JSON out on stdout.
 """
 
-import json
-import sys
-
-import django
-
-from bench.dataset import zone_and_owner
+from bench.dataset import serve, zone_and_owner
 
 PARKED_YEARS = 10  # "never" for the duration of a run
 
@@ -65,14 +60,5 @@ def _park_schedules() -> None:
     Schedule.objects.update(next_due_at=timezone.now() + timedelta(days=365 * PARKED_YEARS))
 
 
-COMMANDS = {"prepare": prepare}
-
-
-def main() -> None:
-    command = COMMANDS[sys.argv[1]]
-    django.setup()
-    json.dump(command(json.load(sys.stdin)), sys.stdout)
-
-
 if __name__ == "__main__":
-    main()
+    serve({"prepare": prepare})

@@ -8,12 +8,7 @@ are the soak's probe servers, all through the services as the portal would. The 
 schedules are left as created: Celery beat and a worker check them during the whole run.
 """
 
-import json
-import sys
-
-import django
-
-from bench.dataset import zone_and_owner
+from bench.dataset import serve, zone_and_owner
 
 
 def prepare(config: dict) -> dict:
@@ -34,14 +29,5 @@ def prepare(config: dict) -> dict:
     return {"hosts": hosts, "token": raw, "groups": groups}
 
 
-COMMANDS = {"prepare": prepare}
-
-
-def main() -> None:
-    command = COMMANDS[sys.argv[1]]
-    django.setup()
-    json.dump(command(json.load(sys.stdin)), sys.stdout)
-
-
 if __name__ == "__main__":
-    main()
+    serve({"prepare": prepare})

@@ -10,6 +10,7 @@ import pytest
 
 from domains import dns, reconcile, services
 from domains.models import Host
+from tests.support import processes
 from tests.support.bind import make_domain, unique_label
 from tests.support.load import CONFIRMED, all_answers, start_clients
 from tests.support.processes import service_env, shared_database_url, start_gunicorn
@@ -56,12 +57,7 @@ def stored(domain) -> dict[str, str | None]:
 
 
 def wait_for(condition, deadline: float = DEADLINE) -> bool:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+    return processes.wait_for(condition, deadline)
 
 
 def test_a_primary_stopped_mid_burst_loses_nothing_and_converges(zone, web, private_bind):

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from ddns.celery import app
+from tests.support import processes
 from tests.support.accounts import PASSWORD, verified_user
-from tests.support.groups import Members, make_group
+from tests.support.groups import make_group
 from tests.support.processes import (
     service_env,
     shared_database_url,
@@ -32,13 +33,6 @@ def redis_server(tmp_path):
     server = start_redis(tmp_path / "redis")
     yield server
     server.stop()
-
-
-@pytest.fixture
-def members():
-    servers = Members(2)
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture
@@ -72,12 +66,7 @@ def stack(redis_server, group, tmp_path):
 
 
 def wait_for(condition, deadline: float = DEADLINE) -> bool:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
+    return processes.wait_for(condition, deadline)
 
 
 def update(url: str, host, secret: str, address: str) -> str:

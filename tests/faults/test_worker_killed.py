@@ -9,9 +9,10 @@ import pytest
 from ddns.celery import app
 from domains.models import Host
 from failover.models import Event, Group, Member
+from tests.support import processes
 from tests.support.bind import make_domain
 from tests.support.dns_proxy import SlowUpdateRelay
-from tests.support.groups import Members, make_group, served
+from tests.support.groups import make_group, served
 from tests.support.processes import service_env, shared_database_url, start_beat, start_worker
 from tests.support.redis import start_redis
 
@@ -26,13 +27,6 @@ def relay(bind):
     slow = SlowUpdateRelay(bind.port)
     yield slow
     slow.stop()
-
-
-@pytest.fixture
-def members():
-    servers = Members(2)
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture
@@ -58,12 +52,7 @@ def env(tmp_path, group):
 
 
 def wait_for(condition, deadline: float = DEADLINE) -> bool:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+    return processes.wait_for(condition, deadline)
 
 
 def test_a_failover_cut_short_by_a_killed_worker_completes_once(

@@ -151,3 +151,13 @@ def child_pids(service: Service) -> set[int]:
             except (ProcessLookupError, PermissionError):
                 continue
     return pids
+
+
+def wait_for(condition, deadline: float) -> bool:
+    """Poll `condition` every 50 ms until it holds (True) or `deadline` seconds pass."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
