@@ -6,7 +6,7 @@ Everything comes from the environment (docs/observability.md, docs/operations.md
     DDNS_WEB_WORKERS        processes (2)
     DDNS_WEB_WORKER_CLASS   gthread: a request waiting on the database or the name
                             server holds a thread, not a whole process
-    DDNS_WEB_THREADS        threads per process (4)
+    DDNS_WEB_THREADS        threads per process (8)
     DDNS_WEB_ACCESS_LOG     file, "-" for standard output (default), "" for none
     PROMETHEUS_MULTIPROC_DIR  where the processes keep their metrics for /metrics to sum;
                             a fresh temporary directory when unset
@@ -33,7 +33,10 @@ wsgi_app = "ddns.wsgi:application"
 bind = env_list("DDNS_WEB_BIND", ["127.0.0.1:8000"])
 workers = env_int("DDNS_WEB_WORKERS", 2)
 worker_class = env_str("DDNS_WEB_WORKER_CLASS", "gthread")
-threads = env_int("DDNS_WEB_THREADS", 4)
+# 8 threads: changes waiting for their group commit share batches (3.7 changes per batch
+# and twice the changes per second of sync workers in bench/update_path.py), at some CPU
+# cost to nochg; docs/performance.md has the figures for 2, 4 and 8.
+threads = env_int("DDNS_WEB_THREADS", 8)
 accesslog = env_str("DDNS_WEB_ACCESS_LOG", "-") or None
 errorlog = "-"
 # Apache's combined format and the time taken in milliseconds.
