@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -235,7 +236,13 @@ def due_at(connection: psycopg.Connection) -> dict[int, datetime]:
 def unknown_members(connection: psycopg.Connection) -> int:
     """Members no decision has given a health yet."""
     row = connection.execute("SELECT count(*) FROM failover_member WHERE health = 'unknown'")
-    return int(row.fetchone()[0])
+    return int(one_value(row.fetchone()))
+
+
+def one_value(row: tuple | None) -> Any:
+    """The single value of a one-row aggregate query."""
+    assert row is not None  # count(*) always answers one row
+    return row[0]
 
 
 def wait_for(what: str, condition, timeout: float, pause: float = 0.05) -> float:

@@ -3,6 +3,8 @@
 from ddns.settings import *  # noqa: F403
 from ddns.settings import LOGGING
 
+assert isinstance(LOGGING["loggers"], dict)
+
 ROOT_URLCONF = "bench.urls"
 
 # Without DEBUG, Django drops server errors silently; the bench wants to see them (they

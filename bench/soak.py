@@ -127,6 +127,7 @@ def web_options(args: argparse.Namespace) -> update_path.Options:
         duration=args.duration,
         workers=args.workers,
         threads=args.web_threads,
+        batch_window_ms=None,
         profile=None,
         profile_cpu=False,
         rounds=1,
@@ -184,7 +185,7 @@ def reconcile_differences(env: dict[str, str]) -> tuple[int, str]:
 def failover_events(env: dict[str, str]) -> int:
     with ha.connect(env["DATABASE_URL"]) as connection:
         row = connection.execute("SELECT count(*) FROM failover_event WHERE kind = 'failover'")
-        return int(row.fetchone()[0])
+        return int(ha.one_value(row.fetchone()))
 
 
 # --- The run ------------------------------------------------------------------------------

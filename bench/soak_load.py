@@ -73,7 +73,7 @@ class Client:
     def __init__(self, target: Target, hosts: list[dict], seed: int) -> None:
         self.target = target
         self.hosts = hosts
-        self.turns = Counter()  # host index -> changes sent
+        self.turns: Counter[int] = Counter()  # host index -> changes sent
         self.random = random.Random(seed)
         self.kinds = list(MIX)
         self.weights = list(MIX.values())

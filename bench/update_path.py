@@ -439,7 +439,8 @@ def verify_changes(run: DatabaseRun, env: dict[str, str], server: dns.Server, st
             f"{len(published) - len(wrong)}/{len(published)} hosts: BIND serves the database's A",
         )
     )
-    good = run.scenarios["changes"].result.words.get("good", 0)
+    changes = run.scenarios["changes"].result
+    good = changes.words.get("good", 0) if changes else 0
     # One history row per change: wrk's "good" answers, the nochg host's first address, and
     # at most one abandoned request per connection at each round's deadline.
     extra = state["events"] - good - 1
