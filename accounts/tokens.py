@@ -17,7 +17,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import FULL, HOSTS, SCOPES, ApiToken
-from domains import crypto, metrics
+from domains import crypto, metrics, names
 from domains.models import Host
 
 TOKEN_PREFIX = "ddns_"  # noqa: S105 (a marker, not a secret)
@@ -160,15 +160,7 @@ def _check_usable(token: ApiToken, source: str | None) -> None:
 
 
 def source_allowed(source: str | None, networks: list[str]) -> bool:
-    if not source:
-        return False
-    try:
-        address = ipaddress.ip_address(source)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in ipaddress.ip_network(network) for network in networks)
+    return names.address_within(source, (ipaddress.ip_network(n) for n in networks))
 
 
 def _mark_used(token: ApiToken) -> None:

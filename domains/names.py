@@ -189,3 +189,17 @@ def client_address(
 
 def _trusted(address: Address, networks: list) -> bool:
     return any(address in network for network in networks)
+
+
+def address_within(text: str | None, networks: Iterable) -> bool:
+    """Whether an address (IPv4-mapped IPv6 read as IPv4) lies in one of the networks;
+    False for no address or a malformed one."""
+    if not text:
+        return False
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)

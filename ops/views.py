@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from domains import names
 from domains.visitors import visitor_address
 from ops import exposition
 from ops.health import DOWN, health
@@ -43,15 +44,7 @@ def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:
 
 
 def _allowed_address(address: str | None) -> bool:
-    if address is None:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in _networks())
+    return names.address_within(address, _networks())
 
 
 def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
