@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from domains import crypto, dns, names
-from domains.models import AcmeChallenge, Domain, Host, RetiredName, UpdateEvent
+from domains.models import AcmeChallenge, Domain, Host, RetiredName
 from domains.names import Addresses
 from domains.services.batch import host_apply_changes
 from domains.services.common import ClientInfo, DnsFailure, dns_server
@@ -264,11 +264,3 @@ def host_clear_abuse(*, host: Host) -> None:
     """The owner may clear the abuse flag; an operator's block stays."""
     Host.objects.filter(pk=host.pk).update(abuse=False)
     host.abuse = False
-
-
-def history_prune(*, now: datetime | None = None) -> int:
-    """Delete update history older than DDNS_HISTORY_RETENTION_DAYS; returns rows removed."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.DDNS_HISTORY_RETENTION_DAYS)
-    deleted, _ = UpdateEvent.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
